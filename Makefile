@@ -1,0 +1,52 @@
+# Everything a fresh clone needs: `make run` serves the API, `make test` checks it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DATABASE_URL ?= sqlite+aiosqlite:///./data/service.db
+
+.PHONY: run serve migrate seed test lint typecheck unit openapi report bench fuzz clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+venv: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/alembic upgrade head
+
+seed: migrate
+	$(BIN)/python -m service.seed load
+
+run: seed serve
+
+serve: $(STAMP)
+	@echo "Serving on http://$(HOST):$(PORT)  (Swagger UI: http://$(HOST):$(PORT)/docs)"
+	$(BIN)/uvicorn service.app:app_from_env --factory --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+openapi: $(STAMP)
+	$(BIN)/python -m service.openapi
+
+report: $(STAMP)
+	$(BIN)/python -m service.seed report
+
+clean:
+	rm -rf data .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,160 @@
+"""Application factory: `create_app(settings)` builds the whole service."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Router, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Contact, License, Server, Tag
+from litestar.static_files import create_static_files_router
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.db import create_engine
+from service.problems import handle_http_exception, handle_internal_error
+from service.resources.articles import ArticleController
+from service.resources.documents import DocumentController
+from service.resources.initiatives import InitiativeController
+from service.resources.metrics import MetricController
+from service.resources.organisations import OrganisationController
+from service.resources.regions import RegionController
+from service.settings import Settings
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """\
+A curated, source-traceable dataset of two pages of a Lishui (Zhejiang) city newspaper from 2022
+on "common prosperity" (共同富裕): articles, the initiatives and organisations they name, and every
+figure they state.
+
+Every fact carries its provenance: the verbatim `quote` and its character `span` in the source
+document (`GET /v1/documents/{id}` serves the full text). Unknown values are `null`, and
+`null_reasons` says why.
+
+Lists share one contract: `limit` + opaque `cursor` keyset pagination (`Link` header with
+`rel=next`/`prev`), `field=value` and `field__op=value` filters, `sort=-a,b`, `count=exact|none`.
+Unknown query parameters are rejected with a 400. Errors are `application/problem+json`.
+"""
+
+SWAGGER_HTML = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Lishui common-prosperity API — Swagger UI</title>
+  <link rel="icon" type="image/png" href="/static/swagger-ui/favicon-32x32.png">
+  <link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
+  <script src="/static/swagger-ui/swagger-ui-standalone-preset.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({
+      url: "/schema/openapi.json",
+      dom_id: "#swagger-ui",
+      deepLinking: true,
+      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+      layout: "StandaloneLayout",
+      tryItOutEnabled: true,
+      displayRequestDuration: true
+    });
+  </script>
+</body>
+</html>
+"""
+
+
+@get("/docs", include_in_schema=False, media_type=MediaType.HTML, sync_to_thread=False)
+def swagger_ui() -> str:
+    return SWAGGER_HTML
+
+
+def _static_routers() -> list[Router]:
+    from swagger_ui_bundle import swagger_ui_path
+
+    return [
+        create_static_files_router(
+            path="/static/swagger-ui", directories=[swagger_ui_path], include_in_schema=False
+        )
+    ]
+
+
+async def provide_db(state: State) -> AsyncIterator[AsyncConnection]:
+    async with state.engine.connect() as conn:
+        yield conn
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Lishui Common Prosperity Open Data API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        contact=Contact(name="Open data team"),
+        license=License(name="Code MIT; data curated from public newspaper text"),
+        servers=[Server(url="/", description="This server")],
+        tags=[
+            Tag(name="Articles", description="News items, features, captions and banners."),
+            Tag(name="Initiatives", description="Programmes, brands, apps and projects named."),
+            Tag(name="Metrics", description="Every figure stated, normalised to base units."),
+            Tag(name="Organisations", description="Bodies, companies and alliances named."),
+            Tag(name="Regions", description="Lishui and its counties (GB/T 2260)."),
+            Tag(name="Documents", description="The source pages, with full text."),
+        ],
+        path="/schema",
+        render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        use_handler_docstrings=False,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.engine = create_engine(settings.database_url)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    v1 = Router(
+        path="/v1",
+        route_handlers=[
+            ArticleController,
+            DocumentController,
+            InitiativeController,
+            MetricController,
+            OrganisationController,
+            RegionController,
+        ],
+    )
+    return Litestar(
+        route_handlers=[v1, swagger_ui, *_static_routers()],
+        dependencies={"db": Provide(provide_db)},
+        lifespan=[lifespan],
+        openapi_config=openapi_config(),
+        exception_handlers={
+            HTTPException: handle_http_exception,
+            Exception: handle_internal_error,
+        },
+        state=State(
+            {
+                "settings": settings,
+                "cursor_secret": hashlib.sha256(settings.cursor_secret.encode()).digest(),
+            }
+        ),
+        debug=settings.debug,
+    )
+
+
+def app_from_env() -> Litestar:
+    return create_app(Settings.from_env())
+
+
+__all__: list[Any] = ["create_app"]

@@ -1,0 +1,46 @@
+"""Database engine: one async engine per app, SQLite tuned for concurrent reads."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from litestar.di import NamedDependency
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+# The request's database connection, injected by name (`db`) into handlers.
+Db: TypeAlias = NamedDependency[AsyncConnection]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str, *, pool: bool = True) -> AsyncEngine:
+    """Create the engine; `pool=False` for one-shot tools (migrations, seeding)."""
+    options: dict[str, Any] = {}
+    if not pool:
+        options["poolclass"] = NullPool
+    elif url.startswith("postgresql"):
+        options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        _ensure_sqlite_directory(url)
+    engine = create_async_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)

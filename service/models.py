@@ -1,0 +1,254 @@
+"""SQLModel tables: the one import Alembic needs.
+
+Every curated fact keeps its provenance: the document it comes from, the verbatim quote and the
+character span (`span_start`, `span_end`: Python str indices into the document text).
+`null_reasons` maps a field left null for lack of data to the curator's reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+# Named constraints so Alembic batch mode (SQLite) can drop and recreate them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 120
+
+
+def text_type(length: int) -> sa.types.TypeEngine[str]:
+    """VARCHAR that sorts by code point on every PostgreSQL locale, as SQLite does.
+
+    Keyset cursors compare strings in SQL, so both databases must agree on the order.
+    """
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
+class ExactDecimal(sa.types.TypeDecorator[Decimal]):
+    """NUMERIC that round-trips exactly on SQLite too.
+
+    SQLite has no decimal type: the value is bound as text, stored with NUMERIC affinity (so it
+    still compares and sorts as a number), and read back through its shortest float repr.
+    """
+
+    impl = sa.Numeric(20, 6)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        number = value if isinstance(value, Decimal) else Decimal(repr(value))
+        # Drop PostgreSQL's scale padding (288.510000) without going to exponent form (1.34E+8).
+        return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=lambda: default.copy(), sa_type=sa.JSON, nullable=False)
+
+
+def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        foreign_key=target,
+        sa_type=text_type(ID_LENGTH),
+        nullable=nullable,
+        index=index,
+    )
+
+
+class Dataset(SQLModel, table=True):
+    """One row: which version of the curated data is loaded (drives ETags and caches)."""
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0)
+    content_sha256: str = Field(sa_type=text_type(64))
+    loaded_at: datetime
+
+
+class Region(SQLModel, table=True):
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    name: str = Field(sa_type=text_type(60), index=True)
+    name_en: str = Field(sa_type=text_type(120))
+    level: str = Field(sa_type=text_type(30), index=True)
+    code: str | None = Field(default=None, sa_type=text_type(12), index=True)
+    parent_id: str | None = _fk("region.id")
+    aliases: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+
+class Document(SQLModel, table=True):
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    source: str = Field(sa_type=text_type(200), unique=True)
+    title: str | None = Field(default=None, sa_type=text_type(200))
+    publisher: str | None = Field(default=None, sa_type=text_type(200))
+    sha256: str = Field(sa_type=text_type(64))
+    char_count: int
+    text: str = Field(sa_type=sa.Text)
+    date_estimate: str = Field(sa_type=text_type(10), index=True)
+    date_precision: str = Field(sa_type=text_type(10))
+    date_basis: list[dict[str, Any]] = _json([])
+    notes: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+
+class Contributor(SQLModel, table=True):
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    name: str = Field(sa_type=text_type(40), index=True)
+
+
+class Article(SQLModel, table=True):
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    document_id: str = _fk("document.id", nullable=False)
+    position: int = Field(index=True)
+    kind: str = Field(sa_type=text_type(20), index=True)
+    section: str | None = Field(default=None, sa_type=text_type(200))
+    kicker: str | None = Field(default=None, sa_type=text_type(300))
+    headline: str = Field(sa_type=text_type(300), index=True)
+    subheadline: str | None = Field(default=None, sa_type=text_type(300))
+    byline: str | None = Field(default=None, sa_type=text_type(300))
+    region_id: str | None = _fk("region.id")
+    span_start: int
+    span_end: int
+    body: list[str] = _json([])
+    repairs: list[dict[str, Any]] = _json([])
+    continued_on: str | None = Field(default=None, sa_type=text_type(40), index=True)
+    notes: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+    __table_args__ = (sa.Index("ix_article_document_position", "document_id", "position"),)
+
+
+class ArticleContributor(SQLModel, table=True):
+    __tablename__ = "article_contributor"
+
+    article_id: str = Field(
+        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH)
+    )
+    contributor_id: str = Field(
+        foreign_key="contributor.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
+    )
+    role: str = Field(primary_key=True, sa_type=text_type(20), index=True)
+    staff_title: str | None = Field(default=None, sa_type=text_type(20))
+    position: int
+
+
+class Organisation(SQLModel, table=True):
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    name: str = Field(sa_type=text_type(120), unique=True)
+    name_en: str | None = Field(default=None, sa_type=text_type(200))
+    kind: str = Field(sa_type=text_type(30), index=True)
+    region_id: str | None = _fk("region.id")
+    parent_id: str | None = _fk("organisation.id")
+    aliases: list[str] = _json([])
+    notes: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+
+class Initiative(SQLModel, table=True):
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    name: str = Field(sa_type=text_type(120), unique=True)
+    name_en: str | None = Field(default=None, sa_type=text_type(200))
+    kind: str = Field(sa_type=text_type(30), index=True)
+    summary: str | None = Field(default=None, sa_type=sa.Text)
+    region_id: str | None = _fk("region.id")
+    parent_id: str | None = _fk("initiative.id")
+    aliases: list[str] = _json([])
+    notes: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+
+class InitiativeOrganisation(SQLModel, table=True):
+    __tablename__ = "initiative_organisation"
+
+    initiative_id: str = Field(
+        foreign_key="initiative.id", primary_key=True, sa_type=text_type(ID_LENGTH)
+    )
+    organisation_id: str = Field(
+        foreign_key="organisation.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
+    )
+    role: str = Field(primary_key=True, sa_type=text_type(20), index=True)
+
+
+class ArticleOrganisation(SQLModel, table=True):
+    """An organisation named in an article, with the quoted first mention."""
+
+    __tablename__ = "article_organisation"
+
+    article_id: str = Field(
+        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH)
+    )
+    organisation_id: str = Field(
+        foreign_key="organisation.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
+    )
+    quote: str = Field(sa_type=text_type(300))
+    span_start: int
+    span_end: int
+
+
+class ArticleInitiative(SQLModel, table=True):
+    """An initiative named in an article, with the quoted first mention."""
+
+    __tablename__ = "article_initiative"
+
+    article_id: str = Field(
+        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH)
+    )
+    initiative_id: str = Field(
+        foreign_key="initiative.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
+    )
+    quote: str = Field(sa_type=text_type(300))
+    span_start: int
+    span_end: int
+
+
+class Metric(SQLModel, table=True):
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    article_id: str = _fk("article.id", nullable=False)
+    document_id: str = _fk("document.id", nullable=False)
+    subject: str = Field(sa_type=text_type(300))
+    subject_en: str | None = Field(default=None, sa_type=text_type(300))
+    kind: str = Field(sa_type=text_type(20), index=True)
+    raw: str = Field(sa_type=text_type(60))
+    value: Decimal = Field(sa_type=ExactDecimal, index=True)
+    unit: str | None = Field(default=None, sa_type=text_type(20), index=True)
+    qualifier: str | None = Field(default=None, sa_type=text_type(10), index=True)
+    cumulative: bool = Field(default=False, index=True)
+    period: str | None = Field(default=None, sa_type=text_type(60), index=True)
+    region_id: str | None = _fk("region.id")
+    initiative_id: str | None = _fk("initiative.id")
+    organisation_id: str | None = _fk("organisation.id")
+    growth_of_id: str | None = _fk("metric.id")
+    quote: str = Field(sa_type=sa.Text)
+    span_start: int
+    span_end: int
+    notes: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+    __table_args__ = (
+        # Keyset pages on the default and value sorts, per unit (the common filter).
+        sa.Index("ix_metric_unit_value_id", "unit", "value", "id"),
+        sa.Index("ix_metric_value_id", "value", "id"),
+    )
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a SQLModel class (SQLModel does not type `__table__`)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table

@@ -1,0 +1,678 @@
+"""Shared list machinery: filters, sorting, keyset cursors, counts, links, OpenAPI parameters.
+
+Every list endpoint is described by one `ListSpec`; this module turns a request's query string
+into SQL with it, runs it without ORM hydration and builds the page envelope. The same spec
+generates the endpoint's OpenAPI parameters, so the docs cannot drift from what is accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Generic, Literal, TypeAlias, TypeVar, cast
+from urllib.parse import urlencode
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Request, Response
+from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from service.problems import BadRequest, InvalidParam, invalid
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_IN_VALUES = 100
+MAX_SORT_KEYS = 4
+MAX_VALUE_LENGTH = 200
+
+Op = Literal["eq", "in", "not", "gt", "gte", "lt", "lte", "contains", "startswith", "isnull"]
+ALL_OPS: tuple[Op, ...] = (
+    "eq",
+    "in",
+    "not",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "contains",
+    "startswith",
+    "isnull",
+)
+TEXT_OPS: tuple[Op, ...] = ("eq", "in", "not", "contains", "startswith", "isnull")
+KEY_OPS: tuple[Op, ...] = ("eq", "in", "not", "isnull")
+NUMBER_OPS: tuple[Op, ...] = ("eq", "in", "not", "gt", "gte", "lt", "lte")
+RELATION_OPS: tuple[Op, ...] = ("eq", "in", "not")
+_OP_DOC = {
+    "eq": "equals",
+    "in": "is one of (comma-separated list)",
+    "not": "differs from (rows where the field is null are included)",
+    "gt": "is greater than",
+    "gte": "is at least",
+    "lt": "is less than",
+    "lte": "is at most",
+    "contains": "contains (case-insensitive for Latin letters)",
+    "startswith": "starts with (case-insensitive for Latin letters)",
+    "isnull": "is null (`true`) or not null (`false`)",
+}
+
+Item = TypeVar("Item")
+# A result row as SQLAlchemy returns it (keys are column labels).
+Row: TypeAlias = Mapping[Any, Any]
+Builder = Callable[[Op, Any], ColumnElement[bool]]
+
+
+# ---------------------------------------------------------------- wire envelope
+
+
+class PageInfo(msgspec.Struct):
+    limit: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class PageLinks(msgspec.Struct):
+    self: str
+    next: str | None
+    prev: str | None
+
+
+class Total(msgspec.Struct):
+    value: int | None
+    kind: Literal["exact", "none"]
+
+
+class Page(msgspec.Struct, Generic[Item]):
+    """One page of a list. Each resource declares a concrete copy (`MetricPage` …) so the
+    OpenAPI schema names it and types its items; this generic one is the runtime shape."""
+
+    data: list[Item]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+# ---------------------------------------------------------------- spec
+
+
+@dataclass(frozen=True, slots=True)
+class FilterField:
+    """A filterable field: `name=value` and `name__op=value` for each op in `ops`."""
+
+    name: str
+    type: type[Any]
+    ops: tuple[Op, ...]
+    description: str
+    column: ColumnElement[Any] | None = None
+    # For filters across relations: builds the WHERE clause from the op and parsed value.
+    build: Builder | None = None
+    enum: tuple[str, ...] | None = None
+    example: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    name: str
+    column: ColumnElement[Any]
+    type: type[Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ListSpec(Generic[Item]):
+    """Everything the machinery needs to serve one resource's list endpoint."""
+
+    resource: str
+    table: sa.Table
+    id_column: sa.Column[str]
+    columns: Sequence[ColumnElement[Any]]
+    to_item: Callable[[Row, Mapping[str, Any]], Item]
+    filters: Sequence[FilterField]
+    sort_keys: Sequence[SortKey]
+    default_sort: str
+    # The resource's concrete page Struct: fields data, page, links, total.
+    page_type: type[Any]
+    # Loads related data for a page of ids in one query per relation (no N+1).
+    load_extras: (
+        Callable[[AsyncConnection, list[str]], Awaitable[dict[str, dict[str, Any]]]] | None
+    ) = None
+    filter_by_name: dict[str, FilterField] = field(init=False)
+    sort_by_name: dict[str, SortKey] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filter_by_name", {f.name: f for f in self.filters})
+        object.__setattr__(self, "sort_by_name", {s.name: s for s in self.sort_keys})
+
+    @property
+    def accepted_params(self) -> frozenset[str]:
+        names = {"limit", "cursor", "sort", "count"}
+        for flt in self.filters:
+            names.update(flt.name if op == "eq" else f"{flt.name}__{op}" for op in flt.ops)
+        return frozenset(names)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _parse_scalar(flt: FilterField, param: str, raw: str) -> Any:
+    if len(raw) > MAX_VALUE_LENGTH:
+        raise invalid(param, f"value longer than {MAX_VALUE_LENGTH} characters")
+    if "\x00" in raw:
+        raise invalid(param, "value contains a NUL character")
+    if flt.type is bool:
+        lowered = raw.lower()
+        if lowered in {"true", "1"}:
+            return True
+        if lowered in {"false", "0"}:
+            return False
+        raise invalid(param, "expected true or false")
+    if flt.type is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise invalid(param, "expected an integer") from None
+    if flt.type is Decimal:
+        try:
+            number = Decimal(raw)
+        except InvalidOperation:
+            raise invalid(param, "expected a decimal number") from None
+        if not number.is_finite() or abs(number) >= Decimal("1e14"):
+            raise invalid(param, "expected a finite decimal number below 1e14")
+        return number
+    if flt.enum is not None and raw not in flt.enum:
+        raise invalid(param, "expected one of: " + ", ".join(flt.enum))
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    field: str
+    op: Op
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    limit: int
+    conditions: tuple[Condition, ...]
+    sort: tuple[tuple[SortKey, bool], ...]  # (key, descending)
+    count: bool
+    cursor: Cursor | None
+    fingerprint: str
+
+
+def reject_unknown(request: Request[Any, Any, Any], accepted: frozenset[str]) -> None:
+    """Unknown query parameters are a 400: a typo must not silently return unfiltered data."""
+    unknown = sorted(set(request.query_params.keys()) - accepted)
+    if unknown:
+        raise BadRequest(
+            "Unknown query parameter(s): " + ", ".join(unknown),
+            [InvalidParam(name, "unknown parameter") for name in unknown],
+        )
+
+
+def _single(request: Request[Any, Any, Any], name: str) -> str | None:
+    values = request.query_params.getall(name, [])
+    if len(values) > 1:
+        raise invalid(name, "given more than once")
+    return values[0] if values else None
+
+
+def parse_limit(request: Request[Any, Any, Any]) -> int:
+    raw = _single(request, "limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise invalid("limit", f"expected an integer from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+def parse_sort(spec: ListSpec[Any], raw: str | None) -> tuple[tuple[SortKey, bool], ...]:
+    text = raw if raw is not None else spec.default_sort
+    keys: list[tuple[SortKey, bool]] = []
+    seen: set[str] = set()
+    for part in text.split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.removeprefix("-")
+        key = spec.sort_by_name.get(name)
+        if key is None:
+            raise invalid(
+                "sort",
+                "unknown sort key " + repr(name) + "; allowed: " + ", ".join(spec.sort_by_name),
+            )
+        if name in seen:
+            raise invalid("sort", f"sort key {name!r} given twice")
+        seen.add(name)
+        keys.append((key, descending))
+    if len(keys) > MAX_SORT_KEYS:
+        raise invalid("sort", f"at most {MAX_SORT_KEYS} sort keys")
+    return tuple(keys)
+
+
+def parse_list_query(
+    request: Request[Any, Any, Any], spec: ListSpec[Any], secret: bytes
+) -> ListQuery:
+    reject_unknown(request, spec.accepted_params)
+    limit = parse_limit(request)
+    count_raw = _single(request, "count")
+    if count_raw not in (None, "exact", "none"):
+        raise invalid("count", "expected exact or none")
+    conditions: list[Condition] = []
+    for param in sorted(set(request.query_params.keys())):
+        if param in {"limit", "cursor", "sort", "count"}:
+            continue
+        name, _, op_text = param.partition("__")
+        op: Op = op_text or "eq"  # type: ignore[assignment]
+        flt = spec.filter_by_name[name]
+        raw = _single(request, param)
+        assert raw is not None
+        value: Any
+        if op == "in":
+            parts = [p.strip() for p in raw.split(",")]
+            if not raw or any(p == "" for p in parts):
+                raise invalid(param, "expected a comma-separated list of values")
+            if len(parts) > MAX_IN_VALUES:
+                raise invalid(param, f"at most {MAX_IN_VALUES} values")
+            value = tuple(_parse_scalar(flt, param, p) for p in parts)
+        elif op == "isnull":
+            value = _parse_scalar(FilterField(flt.name, bool, ("isnull",), ""), param, raw)
+        else:
+            value = _parse_scalar(flt, param, raw)
+        conditions.append(Condition(name, op, value))
+    sort = parse_sort(spec, _single(request, "sort"))
+    fingerprint = _fingerprint(spec.resource, conditions, sort)
+    cursor_raw = _single(request, "cursor")
+    cursor = decode_cursor(cursor_raw, secret, fingerprint, sort) if cursor_raw else None
+    return ListQuery(limit, tuple(conditions), sort, count_raw != "none", cursor, fingerprint)
+
+
+def _fingerprint(
+    resource: str, conditions: Sequence[Condition], sort: Sequence[tuple[SortKey, bool]]
+) -> str:
+    canonical = msgspec.json.encode(
+        [
+            resource,
+            [
+                [
+                    c.field,
+                    c.op,
+                    [str(v) for v in c.value] if isinstance(c.value, tuple) else str(c.value),
+                ]
+                for c in conditions
+            ],
+            [("-" if desc else "") + key.name for key, desc in sort],
+        ]
+    )
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- cursors
+
+
+class Cursor(msgspec.Struct, array_like=True):
+    """Position after (or before) a row: its sort-key values and id, bound to one query."""
+
+    direction: Literal["next", "prev"]
+    values: list[str | int | bool | None]
+    fingerprint: str
+
+
+def encode_cursor(cursor: Cursor, secret: bytes) -> str:
+    payload = msgspec.json.encode(cursor)
+    tag = hmac.new(secret, payload, hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(tag + payload).decode().rstrip("=")
+
+
+def decode_cursor(
+    raw: str, secret: bytes, fingerprint: str, sort: Sequence[tuple[SortKey, bool]]
+) -> Cursor:
+    bad = invalid("cursor", "malformed or tampered cursor; restart from the first page")
+    if len(raw) > 2048:
+        raise bad
+    try:
+        blob = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError):
+        raise bad from None
+    tag, payload = blob[:12], blob[12:]
+    if not hmac.compare_digest(tag, hmac.new(secret, payload, hashlib.sha256).digest()[:12]):
+        raise bad
+    try:
+        cursor = msgspec.json.decode(payload, type=Cursor)
+    except msgspec.DecodeError:
+        raise bad from None
+    if cursor.fingerprint != fingerprint:
+        raise invalid("cursor", "cursor belongs to a different filter or sort; restart paging")
+    if len(cursor.values) != len(sort) + 1:
+        raise bad
+    return cursor
+
+
+def _cursor_value(value: Any) -> str | int | bool | None:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)
+
+
+def _typed(value: Any, kind: type[Any]) -> Any:
+    if value is None:
+        return None
+    if kind is Decimal:
+        return Decimal(str(value))
+    return value
+
+
+# ---------------------------------------------------------------- SQL
+
+
+def filter_clause(flt: FilterField, op: Op, value: Any) -> ColumnElement[bool]:
+    if flt.build is not None:
+        return flt.build(op, value)
+    column = flt.column
+    assert column is not None, f"filter {flt.name} has neither column nor builder"
+    match op:
+        case "eq":
+            return cast(ColumnElement[bool], column == value)
+        case "in":
+            return column.in_(value)
+        case "not":
+            return column.is_distinct_from(value)
+        case "gt":
+            return cast(ColumnElement[bool], column > value)
+        case "gte":
+            return cast(ColumnElement[bool], column >= value)
+        case "lt":
+            return cast(ColumnElement[bool], column < value)
+        case "lte":
+            return cast(ColumnElement[bool], column <= value)
+        case "contains":
+            return column.icontains(value, autoescape=True)
+        case "startswith":
+            return column.istartswith(value, autoescape=True)
+        case "isnull":
+            return column.is_(None) if value else column.is_not(None)
+
+
+def keyset_clause(
+    keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the order given by `keys` (column, descending)."""
+    clauses: list[ColumnElement[bool]] = []
+    for i, (column, descending) in enumerate(keys):
+        equal_prefix = [keys[j][0] == values[j] for j in range(i)]
+        step = column < values[i] if descending else column > values[i]
+        clauses.append(sa.and_(*equal_prefix, step))
+    return sa.or_(*clauses)
+
+
+def where_clauses(spec: ListSpec[Any], query: ListQuery) -> list[ColumnElement[bool]]:
+    return [filter_clause(spec.filter_by_name[c.field], c.op, c.value) for c in query.conditions]
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult(Generic[Item]):
+    items: list[Item]
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int | None
+
+
+async def fetch_page(
+    conn: AsyncConnection, spec: ListSpec[Item], query: ListQuery, secret: bytes
+) -> PageResult[Item]:
+    where = where_clauses(spec, query)
+    order_keys: list[tuple[ColumnElement[Any], bool]] = [
+        (key.column, desc) for key, desc in query.sort
+    ]
+    order_keys.append((spec.id_column, False))
+    key_types = [key.type for key, _ in query.sort] + [str]
+    backwards = query.cursor is not None and query.cursor.direction == "prev"
+
+    stmt = sa.select(
+        *spec.columns, *(col.label(f"_k{i}") for i, (col, _) in enumerate(order_keys))
+    ).select_from(spec.table)
+    if where:
+        stmt = stmt.where(*where)
+    if query.cursor is not None:
+        values = [_typed(v, t) for v, t in zip(query.cursor.values, key_types, strict=True)]
+        scan = [(col, desc != backwards) for col, desc in order_keys]
+        stmt = stmt.where(keyset_clause(scan, values))
+    stmt = stmt.order_by(
+        *((col.desc() if desc != backwards else col.asc()) for col, desc in order_keys)
+    ).limit(query.limit + 1)
+    rows = list((await conn.execute(stmt)).mappings())
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    if backwards:
+        rows.reverse()
+
+    def cursor_at(row: Row, direction: Literal["next", "prev"]) -> str:
+        values = [_cursor_value(row[f"_k{i}"]) for i in range(len(order_keys))]
+        return encode_cursor(Cursor(direction, values, query.fingerprint), secret)
+
+    has_next = more if not backwards else query.cursor is not None
+    has_prev = more if backwards else query.cursor is not None
+    next_cursor = cursor_at(rows[-1], "next") if rows and has_next else None
+    prev_cursor = cursor_at(rows[0], "prev") if rows and has_prev else None
+
+    extras: dict[str, dict[str, Any]] = {}
+    if spec.load_extras is not None and rows:
+        extras = await spec.load_extras(conn, [row["id"] for row in rows])
+    items = [spec.to_item(row, extras.get(row["id"], {})) for row in rows]
+
+    total: int | None = None
+    if query.count:
+        count_stmt = sa.select(sa.func.count()).select_from(spec.table)
+        if where:
+            count_stmt = count_stmt.where(*where)
+        total = int((await conn.execute(count_stmt)).scalar_one())
+    return PageResult(items, next_cursor, prev_cursor, total)
+
+
+# ---------------------------------------------------------------- envelope and links
+
+
+def page_url(request: Request[Any, Any, Any], cursor: str | None) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    if cursor is not None:
+        params.append(("cursor", cursor))
+    query = urlencode(params)
+    base = str(request.base_url).rstrip("/") + request.url.path
+    return f"{base}?{query}" if query else base
+
+
+def build_page(
+    request: Request[Any, Any, Any], spec: ListSpec[Any], query: ListQuery, result: PageResult[Any]
+) -> tuple[Any, dict[str, str]]:
+    next_url = page_url(request, result.next_cursor) if result.next_cursor else None
+    prev_url = page_url(request, result.prev_cursor) if result.prev_cursor else None
+    page = spec.page_type(
+        data=result.items,
+        page=PageInfo(query.limit, result.next_cursor, result.prev_cursor),
+        links=PageLinks(
+            self=page_url(request, query_cursor(request)), next=next_url, prev=prev_url
+        ),
+        total=Total(result.total, "exact" if query.count else "none"),
+    )
+    link_parts = [
+        f'<{url}>; rel="{rel}"' for rel, url in (("next", next_url), ("prev", prev_url)) if url
+    ]
+    headers = {"Link": ", ".join(link_parts)} if link_parts else {}
+    return page, headers
+
+
+def query_cursor(request: Request[Any, Any, Any]) -> str | None:
+    return request.query_params.get("cursor")
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+def _schema_for(flt: FilterField, op: Op) -> Schema:
+    if op == "isnull":
+        return Schema(type=OpenAPIType.BOOLEAN)
+    if op == "in":
+        return Schema(type=OpenAPIType.STRING, min_length=1, description="Comma-separated values")
+    if flt.type is bool:
+        return Schema(type=OpenAPIType.BOOLEAN)
+    if flt.type is int:
+        return Schema(type=OpenAPIType.INTEGER)
+    if flt.type is Decimal:
+        return Schema(type=OpenAPIType.NUMBER)
+    if flt.enum is not None and op in {"eq", "not"}:
+        return Schema(type=OpenAPIType.STRING, enum=list(flt.enum))
+    return Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH)
+
+
+def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
+    sort_names = ", ".join(f"`{s.name}`" for s in spec.sort_keys)
+    params = [
+        Parameter(
+            name="limit",
+            param_in="query",
+            required=False,
+            description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+            schema=Schema(
+                type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT
+            ),
+        ),
+        Parameter(
+            name="cursor",
+            param_in="query",
+            required=False,
+            description="Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to "
+            "the filters and sort it was issued for; reusing it with others is a 400.",
+            schema=Schema(type=OpenAPIType.STRING),
+        ),
+        Parameter(
+            name="sort",
+            param_in="query",
+            required=False,
+            description=f"Comma-separated sort keys, `-` prefix for descending. Allowed: {sort_names}. "
+            f"The id is always the final tie-breaker. Default `{spec.default_sort}`.",
+            schema=Schema(type=OpenAPIType.STRING, default=spec.default_sort),
+            examples={"default": Example(value=spec.default_sort)},
+        ),
+        Parameter(
+            name="count",
+            param_in="query",
+            required=False,
+            description="`exact` (default) includes `total.value`; `none` skips counting.",
+            schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
+        ),
+    ]
+    for flt in spec.filters:
+        for op in flt.ops:
+            name = flt.name if op == "eq" else f"{flt.name}__{op}"
+            example = flt.example if op in {"eq", "not"} and flt.example is not None else None
+            params.append(
+                Parameter(
+                    name=name,
+                    param_in="query",
+                    required=False,
+                    description=f"{flt.description} — {_OP_DOC[op]}.",
+                    schema=_schema_for(flt, op),
+                    examples={"example": Example(value=example)} if example is not None else None,
+                )
+            )
+    return params
+
+
+def operation_class(spec: ListSpec[Any]) -> type[Operation]:
+    """An Operation subclass that documents the spec's query parameters."""
+    extra = list_parameters(spec)
+
+    def __post_init__(self: Operation) -> None:
+        self.parameters = [*(self.parameters or []), *extra]
+
+    cls = type(
+        f"{spec.resource.title()}ListOperation", (Operation,), {"__post_init__": __post_init__}
+    )
+    return dataclasses.dataclass(cls)
+
+
+# ---------------------------------------------------------------- handlers' shared steps
+
+
+def cursor_secret(request: Request[Any, Any, Any]) -> bytes:
+    secret: bytes = request.app.state.cursor_secret
+    return secret
+
+
+async def list_response(
+    request: Request[Any, Any, Any], conn: AsyncConnection, spec: ListSpec[Any]
+) -> Response[Any]:
+    """Parse the query, fetch one page and wrap it with cursors, links and `Link` header."""
+    secret = cursor_secret(request)
+    query = parse_list_query(request, spec, secret)
+    result = await fetch_page(conn, spec, query, secret)
+    page, headers = build_page(request, spec, query, result)
+    return Response(page, headers=headers)
+
+
+async def fetch_item(conn: AsyncConnection, spec: ListSpec[Item], item_id: str) -> Item | None:
+    stmt = sa.select(*spec.columns).select_from(spec.table).where(spec.id_column == item_id)
+    row = (await conn.execute(stmt)).mappings().first()
+    if row is None:
+        return None
+    extras = await spec.load_extras(conn, [item_id]) if spec.load_extras else {}
+    return spec.to_item(row, extras.get(item_id, {}))
+
+
+# ---------------------------------------------------------------- reusable filter builders
+
+
+def region_subtree(region_ids: Sequence[str]) -> sa.Select[tuple[str]]:
+    """Ids of the given regions and all regions below them (the tree is at most 3 deep)."""
+    from service.models import Region, table_of
+
+    region = table_of(Region)
+    parent = region.alias("parent_region")
+    return (
+        sa.select(region.c.id)
+        .select_from(region.outerjoin(parent, region.c.parent_id == parent.c.id))
+        .where(
+            sa.or_(
+                region.c.id.in_(region_ids),
+                region.c.parent_id.in_(region_ids),
+                parent.c.parent_id.in_(region_ids),
+            )
+        )
+    )
+
+
+def region_filter(column: ColumnElement[Any]) -> Builder:
+    """`region=X` matches X and every region inside it."""
+
+    def build(op: Op, value: Any) -> ColumnElement[bool]:
+        if op == "isnull":
+            return column.is_(None) if value else column.is_not(None)
+        ids = list(value) if isinstance(value, tuple) else [value]
+        inside = column.in_(region_subtree(ids))
+        return sa.or_(column.is_(None), sa.not_(inside)) if op == "not" else inside
+
+    return build
+
+
+def link_filter(
+    link_table: sa.Table, owner_fk: str, target_fk: str, owner_id: ColumnElement[Any]
+) -> Builder:
+    """Filter owners by a many-to-many link: `organisation=X` on articles, for example."""
+
+    def build(op: Op, value: Any) -> ColumnElement[bool]:
+        ids = list(value) if isinstance(value, tuple) else [value]
+        linked = sa.exists().where(
+            link_table.c[owner_fk] == owner_id, link_table.c[target_fk].in_(ids)
+        )
+        return sa.not_(linked) if op == "not" else linked
+
+    return build

@@ -1,0 +1,1 @@
+"""One module per resource: its wire Structs, its queries and its controller."""

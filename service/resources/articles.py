@@ -1,0 +1,291 @@
+"""Articles: news items, features, photo captions and banners, with repaired body text."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.db import Db
+from service.models import (
+    Article,
+    ArticleContributor,
+    ArticleInitiative,
+    ArticleOrganisation,
+    Contributor,
+    Initiative,
+    Organisation,
+    table_of,
+)
+from service.problems import COMMON_ERRORS, DETAIL_ERRORS
+from service.query import (
+    KEY_OPS,
+    RELATION_OPS,
+    TEXT_OPS,
+    FilterField,
+    ListSpec,
+    PageInfo,
+    PageLinks,
+    Row,
+    SortKey,
+    Total,
+    fetch_item,
+    link_filter,
+    list_response,
+    operation_class,
+    region_filter,
+)
+from service.resources.common import Mention, ResourceId, Span
+
+ARTICLE_KINDS = ("news", "feature", "photo", "banner", "series")
+CONTRIBUTOR_ROLES = ("reporter", "correspondent", "photographer")
+
+
+class Byline(msgspec.Struct):
+    """A contributor as credited: role reporter (记者), correspondent (通讯员) or photographer (摄)."""
+
+    id: str
+    name: str
+    role: str
+    staff_title: str | None
+
+
+class Repair(msgspec.Struct):
+    """A layout repair made to the body text (the source text itself is untouched)."""
+
+    span: Span
+    note: str
+
+
+class ArticleOut(msgspec.Struct):
+    id: str
+    document: str
+    position: int
+    kind: str
+    section: str | None
+    kicker: str | None
+    headline: str
+    subheadline: str | None
+    byline: str | None
+    contributors: list[Byline]
+    region: str | None
+    body: list[str]
+    continued_on: str | None
+    span: Span
+    repairs: list[Repair]
+    notes: list[str]
+    null_reasons: dict[str, str]
+
+
+class ArticleDetail(ArticleOut):
+    """An article with the organisations and initiatives it names, each with its quote."""
+
+    organisations: list[Mention]
+    initiatives: list[Mention]
+
+
+class ArticlePage(msgspec.Struct):
+    """A page of articles."""
+
+    data: list[ArticleOut]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+t = table_of(Article)
+c = t.c
+links = table_of(ArticleContributor)
+people = table_of(Contributor)
+
+
+async def load_contributors(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    stmt = (
+        sa.select(links.c.article_id, people.c.id, people.c.name, links.c.role, links.c.staff_title)
+        .join(people, people.c.id == links.c.contributor_id)
+        .where(links.c.article_id.in_(ids))
+        .order_by(links.c.article_id, links.c.position)
+    )
+    grouped: dict[str, list[Byline]] = defaultdict(list)
+    for row in (await conn.execute(stmt)).mappings():
+        grouped[row["article_id"]].append(
+            Byline(row["id"], row["name"], row["role"], row["staff_title"])
+        )
+    return {article_id: {"contributors": bylines} for article_id, bylines in grouped.items()}
+
+
+def _fields(row: Row, extras: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "document": row["document_id"],
+        "position": row["position"],
+        "kind": row["kind"],
+        "section": row["section"],
+        "kicker": row["kicker"],
+        "headline": row["headline"],
+        "subheadline": row["subheadline"],
+        "byline": row["byline"],
+        "contributors": extras.get("contributors", []),
+        "region": row["region_id"],
+        "body": row["body"],
+        "continued_on": row["continued_on"],
+        "span": Span(row["span_start"], row["span_end"]),
+        "repairs": [Repair(Span(r["span"][0], r["span"][1]), r["note"]) for r in row["repairs"]],
+        "notes": row["notes"],
+        "null_reasons": row["null_reasons"],
+    }
+
+
+def to_item(row: Row, extras: Mapping[str, Any]) -> ArticleOut:
+    return ArticleOut(**_fields(row, extras))
+
+
+def _contributor_role_filter(op: Any, value: Any) -> sa.ColumnElement[bool]:
+    roles = list(value) if isinstance(value, tuple) else [value]
+    linked = sa.exists().where(links.c.article_id == c.id, links.c.role.in_(roles))
+    return sa.not_(linked) if op == "not" else linked
+
+
+ARTICLES: ListSpec[ArticleOut] = ListSpec(
+    resource="articles",
+    page_type=ArticlePage,
+    table=t,
+    id_column=c.id,
+    columns=list(c),
+    to_item=to_item,
+    load_extras=load_contributors,
+    filters=[
+        FilterField("id", str, ("in",), "Article id", column=c.id),
+        FilterField(
+            "document",
+            str,
+            KEY_OPS,
+            "Document id",
+            column=c.document_id,
+            example="lishui-2022-08-page",
+        ),
+        FilterField(
+            "kind",
+            str,
+            ("eq", "in", "not"),
+            "Kind of item",
+            column=c.kind,
+            enum=ARTICLE_KINDS,
+            example="news",
+        ),
+        FilterField(
+            "region",
+            str,
+            ("eq", "in", "not", "isnull"),
+            "Region id; matches the region and every region inside it",
+            column=c.region_id,
+            build=region_filter(c.region_id),
+            example="li-shui-shi",
+        ),
+        FilterField(
+            "contributor",
+            str,
+            RELATION_OPS,
+            "Contributor id (byline)",
+            build=link_filter(links, "article_id", "contributor_id", c.id),
+        ),
+        FilterField(
+            "contributor_role",
+            str,
+            RELATION_OPS,
+            "Has a contributor credited in this role",
+            build=_contributor_role_filter,
+            enum=CONTRIBUTOR_ROLES,
+        ),
+        FilterField(
+            "organisation",
+            str,
+            RELATION_OPS,
+            "Names this organisation",
+            build=link_filter(table_of(ArticleOrganisation), "article_id", "organisation_id", c.id),
+        ),
+        FilterField(
+            "initiative",
+            str,
+            RELATION_OPS,
+            "Names this initiative",
+            build=link_filter(table_of(ArticleInitiative), "article_id", "initiative_id", c.id),
+            example="gong-fu-gong-fang",
+        ),
+        FilterField(
+            "continued_on",
+            str,
+            KEY_OPS,
+            "Page the article continues on (下转…)",
+            column=c.continued_on,
+            example="第三版",
+        ),
+        FilterField("headline", str, TEXT_OPS, "Headline", column=c.headline),
+        FilterField("section", str, TEXT_OPS, "Section or column banner", column=c.section),
+    ],
+    sort_keys=[
+        SortKey("document", c.document_id, str),
+        SortKey("position", c.position, int, "Order on the page"),
+        SortKey("headline", c.headline, str),
+        SortKey("kind", c.kind, str),
+    ],
+    default_sort="document,position",
+)
+
+
+async def load_mentions(conn: AsyncConnection, article_id: str) -> dict[str, list[Mention]]:
+    result: dict[str, list[Mention]] = {}
+    for key, link, target, fk in (
+        ("organisations", table_of(ArticleOrganisation), table_of(Organisation), "organisation_id"),
+        ("initiatives", table_of(ArticleInitiative), table_of(Initiative), "initiative_id"),
+    ):
+        stmt = (
+            sa.select(target.c.id, target.c.name, link.c.quote, link.c.span_start, link.c.span_end)
+            .join(target, target.c.id == link.c[fk])
+            .where(link.c.article_id == article_id)
+            .order_by(link.c.span_start, target.c.id)
+        )
+        result[key] = [
+            Mention(r.id, r.name, article_id, r.quote, Span(r.span_start, r.span_end))
+            for r in await conn.execute(stmt)
+        ]
+    return result
+
+
+class ArticleController(Controller):
+    path = "/articles"
+    tags = ["Articles"]
+
+    @get(
+        "/",
+        operation_id="listArticles",
+        summary="List articles",
+        operation_class=operation_class(ARTICLES),
+        responses=COMMON_ERRORS,
+    )
+    async def list_articles(self, request: Request[Any, Any, Any], db: Db) -> Response[ArticlePage]:
+        return await list_response(request, db, ARTICLES)
+
+    @get(
+        "/{article_id:str}",
+        operation_id="getArticle",
+        summary="Get an article with the organisations and initiatives it names",
+        responses=DETAIL_ERRORS,
+        raises=[NotFoundException],
+    )
+    async def get_article(self, db: Db, article_id: ResourceId) -> ArticleDetail:
+        item = await fetch_item(db, ARTICLES, article_id)
+        if item is None:
+            raise NotFoundException(f"No article with id {article_id!r}")
+        mentions = await load_mentions(db, article_id)
+        return ArticleDetail(
+            **msgspec.structs.asdict(item),
+            organisations=mentions["organisations"],
+            initiatives=mentions["initiatives"],
+        )

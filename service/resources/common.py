@@ -1,0 +1,35 @@
+"""Wire types shared by several resources."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar.params import Parameter
+
+ResourceId = Annotated[
+    str,
+    Parameter(
+        description="Readable slug id (pinyin), e.g. `gong-fu-gong-fang`.",
+        min_length=1,
+        max_length=120,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+    ),
+]
+
+
+class Span(msgspec.Struct):
+    """Character offsets (Unicode code points, end exclusive) into the document text."""
+
+    start: int
+    end: int
+
+
+class Mention(msgspec.Struct):
+    """Where a record is named in an article: the verbatim quote and its span."""
+
+    id: str
+    name: str
+    article: str
+    quote: str
+    span: Span

@@ -1,0 +1,145 @@
+"""Documents: the source newspaper pages, with their full text and date estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+
+from service.db import Db
+from service.models import Document, table_of
+from service.problems import COMMON_ERRORS, DETAIL_ERRORS
+from service.query import (
+    FilterField,
+    ListSpec,
+    PageInfo,
+    PageLinks,
+    Row,
+    SortKey,
+    Total,
+    list_response,
+    operation_class,
+)
+from service.resources.common import ResourceId, Span
+
+
+class DateBasis(msgspec.Struct):
+    """Quoted evidence for the date estimate, and the reasoning from it."""
+
+    quote: str
+    span: Span
+    reasoning: str
+
+
+class DocumentOut(msgspec.Struct):
+    """A source page. Spans elsewhere in the API index into its `text` (detail only)."""
+
+    id: str
+    source: str
+    title: str | None
+    publisher: str | None
+    date_estimate: str
+    date_precision: str
+    date_basis: list[DateBasis]
+    sha256: str
+    char_count: int
+    notes: list[str]
+    null_reasons: dict[str, str]
+
+
+class DocumentDetail(DocumentOut):
+    text: str
+
+
+class DocumentPage(msgspec.Struct):
+    """A page of documents."""
+
+    data: list[DocumentOut]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+t = table_of(Document)
+c = t.c
+SUMMARY_COLUMNS = [col for col in c if col.name != "text"]
+
+
+def _fields(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "source": row["source"],
+        "title": row["title"],
+        "publisher": row["publisher"],
+        "date_estimate": row["date_estimate"],
+        "date_precision": row["date_precision"],
+        "date_basis": [
+            DateBasis(b["quote"], Span(b["span"][0], b["span"][1]), b["reasoning"])
+            for b in row["date_basis"]
+        ],
+        "sha256": row["sha256"],
+        "char_count": row["char_count"],
+        "notes": row["notes"],
+        "null_reasons": row["null_reasons"],
+    }
+
+
+def to_item(row: Row, _extras: Mapping[str, Any]) -> DocumentOut:
+    return DocumentOut(**_fields(row))
+
+
+DOCUMENTS: ListSpec[DocumentOut] = ListSpec(
+    resource="documents",
+    page_type=DocumentPage,
+    table=t,
+    id_column=c.id,
+    columns=SUMMARY_COLUMNS,
+    to_item=to_item,
+    filters=[
+        FilterField("id", str, ("in",), "Document id", column=c.id),
+        FilterField(
+            "date_estimate",
+            str,
+            ("eq", "gte", "lte", "startswith"),
+            "Estimated publication date (ISO prefix, e.g. 2022-08)",
+            column=c.date_estimate,
+            example="2022-08",
+        ),
+    ],
+    sort_keys=[SortKey("date_estimate", c.date_estimate, str)],
+    default_sort="date_estimate",
+)
+
+
+class DocumentController(Controller):
+    path = "/documents"
+    tags = ["Documents"]
+
+    @get(
+        "/",
+        operation_id="listDocuments",
+        summary="List source documents",
+        operation_class=operation_class(DOCUMENTS),
+        responses=COMMON_ERRORS,
+    )
+    async def list_documents(
+        self, request: Request[Any, Any, Any], db: Db
+    ) -> Response[DocumentPage]:
+        return await list_response(request, db, DOCUMENTS)
+
+    @get(
+        "/{document_id:str}",
+        operation_id="getDocument",
+        summary="Get a source document with its full text",
+        responses=DETAIL_ERRORS,
+        raises=[NotFoundException],
+    )
+    async def get_document(self, db: Db, document_id: ResourceId) -> DocumentDetail:
+        row = (await db.execute(sa.select(t).where(c.id == document_id))).mappings().first()
+        if row is None:
+            raise NotFoundException(f"No document with id {document_id!r}")
+        return DocumentDetail(**_fields(row), text=row["text"])

@@ -1,0 +1,241 @@
+"""Initiatives: programmes, brands, apps, alliances and projects named in the sources."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.db import Db
+from service.models import (
+    Article,
+    ArticleInitiative,
+    Initiative,
+    InitiativeOrganisation,
+    Organisation,
+    table_of,
+)
+from service.problems import COMMON_ERRORS, DETAIL_ERRORS
+from service.query import (
+    KEY_OPS,
+    RELATION_OPS,
+    TEXT_OPS,
+    FilterField,
+    ListSpec,
+    PageInfo,
+    PageLinks,
+    Row,
+    SortKey,
+    Total,
+    fetch_item,
+    link_filter,
+    list_response,
+    operation_class,
+    region_filter,
+)
+from service.resources.common import Mention, ResourceId, Span
+from service.resources.organisations import ROLES, RoleLink
+
+INITIATIVE_KINDS = (
+    "alliance",
+    "workshop",
+    "brand",
+    "app",
+    "platform",
+    "programme",
+    "project",
+    "event",
+    "system",
+    "product",
+    "policy",
+)
+
+
+class InitiativeOut(msgspec.Struct):
+    id: str
+    name: str
+    name_en: str | None
+    kind: str
+    summary: str | None
+    region: str | None
+    parent: str | None
+    aliases: list[str]
+    organisations: list[RoleLink]
+    notes: list[str]
+    null_reasons: dict[str, str]
+
+
+class InitiativeDetail(InitiativeOut):
+    """An initiative with every article mention (quote + span)."""
+
+    mentions: list[Mention]
+
+
+class InitiativePage(msgspec.Struct):
+    """A page of initiatives."""
+
+    data: list[InitiativeOut]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+t = table_of(Initiative)
+c = t.c
+roles = table_of(InitiativeOrganisation)
+
+
+async def load_organisations(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    organisation = table_of(Organisation)
+    stmt = (
+        sa.select(roles.c.initiative_id, organisation.c.id, organisation.c.name, roles.c.role)
+        .join(organisation, organisation.c.id == roles.c.organisation_id)
+        .where(roles.c.initiative_id.in_(ids))
+        .order_by(roles.c.initiative_id, organisation.c.id, roles.c.role)
+    )
+    grouped: dict[str, list[RoleLink]] = defaultdict(list)
+    for row in (await conn.execute(stmt)).mappings():
+        grouped[row["initiative_id"]].append(RoleLink(row["id"], row["name"], row["role"]))
+    return {key: {"organisations": value} for key, value in grouped.items()}
+
+
+def to_item(row: Row, extras: Mapping[str, Any]) -> InitiativeOut:
+    return InitiativeOut(
+        id=row["id"],
+        name=row["name"],
+        name_en=row["name_en"],
+        kind=row["kind"],
+        summary=row["summary"],
+        region=row["region_id"],
+        parent=row["parent_id"],
+        aliases=row["aliases"],
+        organisations=extras.get("organisations", []),
+        notes=row["notes"],
+        null_reasons=row["null_reasons"],
+    )
+
+
+def _organisation_role_filter(op: Any, value: Any) -> sa.ColumnElement[bool]:
+    wanted = list(value) if isinstance(value, tuple) else [value]
+    linked = sa.exists().where(roles.c.initiative_id == c.id, roles.c.role.in_(wanted))
+    return sa.not_(linked) if op == "not" else linked
+
+
+INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
+    resource="initiatives",
+    page_type=InitiativePage,
+    table=t,
+    id_column=c.id,
+    columns=list(c),
+    to_item=to_item,
+    load_extras=load_organisations,
+    filters=[
+        FilterField("id", str, ("in",), "Initiative id", column=c.id),
+        FilterField(
+            "kind",
+            str,
+            ("eq", "in", "not"),
+            "Kind of initiative",
+            column=c.kind,
+            enum=INITIATIVE_KINDS,
+            example="app",
+        ),
+        FilterField(
+            "region",
+            str,
+            ("eq", "in", "not", "isnull"),
+            "Region id; matches the region and every region inside it",
+            column=c.region_id,
+            build=region_filter(c.region_id),
+            example="li-shui-shi",
+        ),
+        FilterField(
+            "parent",
+            str,
+            KEY_OPS,
+            "Parent initiative id",
+            column=c.parent_id,
+            example="gong-fu-gong-fang",
+        ),
+        FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
+        FilterField(
+            "organisation",
+            str,
+            RELATION_OPS,
+            "Has this organisation in any role",
+            build=link_filter(roles, "initiative_id", "organisation_id", c.id),
+        ),
+        FilterField(
+            "organisation_role",
+            str,
+            RELATION_OPS,
+            "Has an organisation in this role",
+            build=_organisation_role_filter,
+            enum=ROLES,
+        ),
+        FilterField(
+            "article",
+            str,
+            RELATION_OPS,
+            "Named in this article",
+            build=link_filter(table_of(ArticleInitiative), "initiative_id", "article_id", c.id),
+        ),
+    ],
+    sort_keys=[
+        SortKey("name", c.name, str),
+        SortKey("kind", c.kind, str),
+    ],
+    default_sort="name",
+)
+
+
+async def load_mentions(conn: AsyncConnection, initiative_id: str, name: str) -> list[Mention]:
+    mention = table_of(ArticleInitiative)
+    article = table_of(Article)
+    rows = await conn.execute(
+        sa.select(mention.c.article_id, mention.c.quote, mention.c.span_start, mention.c.span_end)
+        .join(article, article.c.id == mention.c.article_id)
+        .where(mention.c.initiative_id == initiative_id)
+        .order_by(article.c.document_id, mention.c.span_start)
+    )
+    return [
+        Mention(initiative_id, name, r.article_id, r.quote, Span(r.span_start, r.span_end))
+        for r in rows
+    ]
+
+
+class InitiativeController(Controller):
+    path = "/initiatives"
+    tags = ["Initiatives"]
+
+    @get(
+        "/",
+        operation_id="listInitiatives",
+        summary="List initiatives",
+        operation_class=operation_class(INITIATIVES),
+        responses=COMMON_ERRORS,
+    )
+    async def list_initiatives(
+        self, request: Request[Any, Any, Any], db: Db
+    ) -> Response[InitiativePage]:
+        return await list_response(request, db, INITIATIVES)
+
+    @get(
+        "/{initiative_id:str}",
+        operation_id="getInitiative",
+        summary="Get an initiative with its mentions",
+        responses=DETAIL_ERRORS,
+        raises=[NotFoundException],
+    )
+    async def get_initiative(self, db: Db, initiative_id: ResourceId) -> InitiativeDetail:
+        item = await fetch_item(db, INITIATIVES, initiative_id)
+        if item is None:
+            raise NotFoundException(f"No initiative with id {initiative_id!r}")
+        mentions = await load_mentions(db, initiative_id, item.name)
+        return InitiativeDetail(**msgspec.structs.asdict(item), mentions=mentions)

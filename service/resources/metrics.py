@@ -1,0 +1,215 @@
+"""Metrics: every figure stated in the sources, normalised, with its verbatim quote and span."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+
+from service.db import Db
+from service.models import Metric, table_of
+from service.problems import COMMON_ERRORS, DETAIL_ERRORS
+from service.query import (
+    KEY_OPS,
+    NUMBER_OPS,
+    TEXT_OPS,
+    FilterField,
+    ListSpec,
+    PageInfo,
+    PageLinks,
+    Row,
+    SortKey,
+    Total,
+    fetch_item,
+    list_response,
+    operation_class,
+    region_filter,
+)
+from service.resources.common import ResourceId, Span
+
+METRIC_KINDS = (
+    "count",
+    "money",
+    "percentage",
+    "growth",
+    "area",
+    "duration",
+    "age",
+    "fraction",
+    "other",
+)
+
+
+class MetricOut(msgspec.Struct):
+    """A figure from the text. `value` is in base units (亿 = 1e8 and 万 = 1e4 applied)."""
+
+    id: str
+    subject: str
+    subject_en: str | None
+    kind: str
+    value: float
+    unit: str | None
+    raw: str
+    qualifier: str | None
+    cumulative: bool
+    period: str | None
+    region: str | None
+    article: str
+    document: str
+    initiative: str | None
+    organisation: str | None
+    growth_of: str | None
+    quote: str
+    span: Span
+    notes: list[str]
+    null_reasons: dict[str, str]
+
+
+class MetricPage(msgspec.Struct):
+    """A page of metrics."""
+
+    data: list[MetricOut]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+t = table_of(Metric)
+c = t.c
+
+
+def to_item(row: Row, _extras: Mapping[str, Any]) -> MetricOut:
+    value: Decimal = row["value"]
+    return MetricOut(
+        id=row["id"],
+        subject=row["subject"],
+        subject_en=row["subject_en"],
+        kind=row["kind"],
+        value=float(value),
+        unit=row["unit"],
+        raw=row["raw"],
+        qualifier=row["qualifier"],
+        cumulative=row["cumulative"],
+        period=row["period"],
+        region=row["region_id"],
+        article=row["article_id"],
+        document=row["document_id"],
+        initiative=row["initiative_id"],
+        organisation=row["organisation_id"],
+        growth_of=row["growth_of_id"],
+        quote=row["quote"],
+        span=Span(row["span_start"], row["span_end"]),
+        notes=row["notes"],
+        null_reasons=row["null_reasons"],
+    )
+
+
+METRICS: ListSpec[MetricOut] = ListSpec(
+    resource="metrics",
+    page_type=MetricPage,
+    table=t,
+    id_column=c.id,
+    columns=list(c),
+    to_item=to_item,
+    filters=[
+        FilterField("id", str, ("in",), "Metric id", column=c.id),
+        FilterField("article", str, KEY_OPS, "Article id", column=c.article_id),
+        FilterField("document", str, KEY_OPS, "Document id", column=c.document_id),
+        FilterField(
+            "region",
+            str,
+            ("eq", "in", "not", "isnull"),
+            "Region id; matches the region and every region inside it",
+            column=c.region_id,
+            build=region_filter(c.region_id),
+            example="li-shui-shi",
+        ),
+        FilterField(
+            "initiative",
+            str,
+            KEY_OPS,
+            "Initiative id",
+            column=c.initiative_id,
+            example="gong-fu-gong-fang",
+        ),
+        FilterField("organisation", str, KEY_OPS, "Organisation id", column=c.organisation_id),
+        FilterField(
+            "growth_of",
+            str,
+            KEY_OPS,
+            "Id of the metric this change rate qualifies",
+            column=c.growth_of_id,
+        ),
+        FilterField(
+            "kind",
+            str,
+            ("eq", "in", "not"),
+            "Kind of figure",
+            column=c.kind,
+            enum=METRIC_KINDS,
+            example="money",
+        ),
+        FilterField(
+            "unit", str, KEY_OPS, "Base unit (元, 个, %, 亩 …)", column=c.unit, example="元"
+        ),
+        FilterField(
+            "qualifier",
+            str,
+            KEY_OPS,
+            "Approximation marker (余, 以上, 近, 超, 约 …)",
+            column=c.qualifier,
+        ),
+        FilterField(
+            "cumulative", bool, ("eq",), "Stated as cumulative (累计)", column=c.cumulative
+        ),
+        FilterField(
+            "period", str, TEXT_OPS, "Period as written (上半年, 今年以来 …)", column=c.period
+        ),
+        FilterField("subject", str, ("contains", "startswith"), "Subject text", column=c.subject),
+        FilterField(
+            "value", Decimal, NUMBER_OPS, "Value in base units", column=c.value, example=1000000
+        ),
+    ],
+    sort_keys=[
+        SortKey("value", c.value, Decimal, "Value in base units"),
+        SortKey("document", c.document_id, str),
+        SortKey("position", c.span_start, int, "Position in the source document"),
+        SortKey("kind", c.kind, str),
+        SortKey("subject", c.subject, str),
+    ],
+    default_sort="document,position",
+)
+
+
+class MetricController(Controller):
+    path = "/metrics"
+    tags = ["Metrics"]
+
+    @get(
+        "/",
+        operation_id="listMetrics",
+        summary="List metrics",
+        description="Figures stated in the sources, filterable by value, unit, region, article, "
+        "initiative and organisation.",
+        operation_class=operation_class(METRICS),
+        responses=COMMON_ERRORS,
+    )
+    async def list_metrics(self, request: Request[Any, Any, Any], db: Db) -> Response[MetricPage]:
+        return await list_response(request, db, METRICS)
+
+    @get(
+        "/{metric_id:str}",
+        operation_id="getMetric",
+        summary="Get a metric",
+        responses=DETAIL_ERRORS,
+        raises=[NotFoundException],
+    )
+    async def get_metric(self, db: Db, metric_id: ResourceId) -> MetricOut:
+        item = await fetch_item(db, METRICS, metric_id)
+        if item is None:
+            raise NotFoundException(f"No metric with id {metric_id!r}")
+        return item

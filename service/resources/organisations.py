@@ -1,0 +1,226 @@
+"""Organisations: government and party bodies, companies, banks, universities, alliances …"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.db import Db
+from service.models import (
+    Article,
+    ArticleOrganisation,
+    Initiative,
+    InitiativeOrganisation,
+    Organisation,
+    table_of,
+)
+from service.problems import COMMON_ERRORS, DETAIL_ERRORS
+from service.query import (
+    KEY_OPS,
+    RELATION_OPS,
+    TEXT_OPS,
+    FilterField,
+    ListSpec,
+    PageInfo,
+    PageLinks,
+    Row,
+    SortKey,
+    Total,
+    fetch_item,
+    link_filter,
+    list_response,
+    operation_class,
+    region_filter,
+)
+from service.resources.common import Mention, ResourceId, Span
+
+ORGANISATION_KINDS = (
+    "government",
+    "party",
+    "legislature",
+    "judiciary",
+    "company",
+    "bank",
+    "university",
+    "school",
+    "research_institute",
+    "media",
+    "alliance",
+    "social_organisation",
+    "other",
+)
+ROLES = ("lead", "partner", "operator", "funder", "endorser", "participant")
+
+
+class OrganisationOut(msgspec.Struct):
+    id: str
+    name: str
+    name_en: str | None
+    kind: str
+    region: str | None
+    parent: str | None
+    aliases: list[str]
+    notes: list[str]
+    null_reasons: dict[str, str]
+
+
+class RoleLink(msgspec.Struct):
+    """A link between an initiative and an organisation, with the organisation's role."""
+
+    id: str
+    name: str
+    role: str
+
+
+class OrganisationDetail(OrganisationOut):
+    """An organisation with its initiatives and every article mention (quote + span)."""
+
+    initiatives: list[RoleLink]
+    mentions: list[Mention]
+
+
+class OrganisationPage(msgspec.Struct):
+    """A page of organisations."""
+
+    data: list[OrganisationOut]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+t = table_of(Organisation)
+c = t.c
+roles = table_of(InitiativeOrganisation)
+
+
+def to_item(row: Row, _extras: Mapping[str, Any]) -> OrganisationOut:
+    return OrganisationOut(
+        id=row["id"],
+        name=row["name"],
+        name_en=row["name_en"],
+        kind=row["kind"],
+        region=row["region_id"],
+        parent=row["parent_id"],
+        aliases=row["aliases"],
+        notes=row["notes"],
+        null_reasons=row["null_reasons"],
+    )
+
+
+ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
+    resource="organisations",
+    page_type=OrganisationPage,
+    table=t,
+    id_column=c.id,
+    columns=list(c),
+    to_item=to_item,
+    filters=[
+        FilterField("id", str, ("in",), "Organisation id", column=c.id),
+        FilterField(
+            "kind",
+            str,
+            ("eq", "in", "not"),
+            "Kind of organisation",
+            column=c.kind,
+            enum=ORGANISATION_KINDS,
+            example="bank",
+        ),
+        FilterField(
+            "region",
+            str,
+            ("eq", "in", "not", "isnull"),
+            "Region id; matches the region and every region inside it",
+            column=c.region_id,
+            build=region_filter(c.region_id),
+            example="li-shui-shi",
+        ),
+        FilterField("parent", str, KEY_OPS, "Parent organisation id", column=c.parent_id),
+        FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
+        FilterField("name_en", str, ("contains", "startswith"), "English name", column=c.name_en),
+        FilterField(
+            "article",
+            str,
+            RELATION_OPS,
+            "Named in this article",
+            build=link_filter(table_of(ArticleOrganisation), "organisation_id", "article_id", c.id),
+        ),
+        FilterField(
+            "initiative",
+            str,
+            RELATION_OPS,
+            "Takes part in this initiative",
+            build=link_filter(roles, "organisation_id", "initiative_id", c.id),
+            example="gong-fu-gong-fang",
+        ),
+    ],
+    sort_keys=[
+        SortKey("name", c.name, str),
+        SortKey("kind", c.kind, str),
+    ],
+    default_sort="name",
+)
+
+
+async def load_organisation_links(conn: AsyncConnection, organisation_id: str) -> dict[str, Any]:
+    initiative = table_of(Initiative)
+    role_rows = await conn.execute(
+        sa.select(initiative.c.id, initiative.c.name, roles.c.role)
+        .join(initiative, initiative.c.id == roles.c.initiative_id)
+        .where(roles.c.organisation_id == organisation_id)
+        .order_by(initiative.c.id, roles.c.role)
+    )
+    mention = table_of(ArticleOrganisation)
+    article = table_of(Article)
+    mention_rows = await conn.execute(
+        sa.select(mention.c.article_id, mention.c.quote, mention.c.span_start, mention.c.span_end)
+        .join(article, article.c.id == mention.c.article_id)
+        .where(mention.c.organisation_id == organisation_id)
+        .order_by(article.c.document_id, mention.c.span_start)
+    )
+    return {
+        "initiatives": [RoleLink(r.id, r.name, r.role) for r in role_rows],
+        "mention_rows": list(mention_rows),
+    }
+
+
+class OrganisationController(Controller):
+    path = "/organisations"
+    tags = ["Organisations"]
+
+    @get(
+        "/",
+        operation_id="listOrganisations",
+        summary="List organisations",
+        operation_class=operation_class(ORGANISATIONS),
+        responses=COMMON_ERRORS,
+    )
+    async def list_organisations(
+        self, request: Request[Any, Any, Any], db: Db
+    ) -> Response[OrganisationPage]:
+        return await list_response(request, db, ORGANISATIONS)
+
+    @get(
+        "/{organisation_id:str}",
+        operation_id="getOrganisation",
+        summary="Get an organisation with its initiatives and mentions",
+        responses=DETAIL_ERRORS,
+        raises=[NotFoundException],
+    )
+    async def get_organisation(self, db: Db, organisation_id: ResourceId) -> OrganisationDetail:
+        item = await fetch_item(db, ORGANISATIONS, organisation_id)
+        if item is None:
+            raise NotFoundException(f"No organisation with id {organisation_id!r}")
+        extra = await load_organisation_links(db, organisation_id)
+        mentions = [
+            Mention(item.id, item.name, r.article_id, r.quote, Span(r.span_start, r.span_end))
+            for r in extra["mention_rows"]
+        ]
+        return OrganisationDetail(
+            **msgspec.structs.asdict(item), initiatives=extra["initiatives"], mentions=mentions
+        )

@@ -1,0 +1,140 @@
+"""Regions: Lishui city, its nine county-level divisions (GB/T 2260) and 丽水经开区."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+
+from service.db import Db
+from service.models import Region, table_of
+from service.problems import COMMON_ERRORS, DETAIL_ERRORS
+from service.query import (
+    KEY_OPS,
+    TEXT_OPS,
+    FilterField,
+    ListSpec,
+    PageInfo,
+    PageLinks,
+    Row,
+    SortKey,
+    Total,
+    fetch_item,
+    list_response,
+    operation_class,
+    region_filter,
+)
+from service.resources.common import ResourceId
+
+REGION_LEVELS = ("province", "prefecture", "county", "development_zone")
+
+
+class RegionOut(msgspec.Struct):
+    """An administrative region. `code` is the GB/T 2260 division code."""
+
+    id: str
+    name: str
+    name_en: str
+    level: str
+    code: str | None
+    parent: str | None
+    aliases: list[str]
+    null_reasons: dict[str, str]
+
+
+class RegionPage(msgspec.Struct):
+    """A page of regions."""
+
+    data: list[RegionOut]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+t = table_of(Region)
+c = t.c
+
+
+def to_item(row: Row, _extras: Mapping[str, Any]) -> RegionOut:
+    return RegionOut(
+        id=row["id"],
+        name=row["name"],
+        name_en=row["name_en"],
+        level=row["level"],
+        code=row["code"],
+        parent=row["parent_id"],
+        aliases=row["aliases"],
+        null_reasons=row["null_reasons"],
+    )
+
+
+REGIONS: ListSpec[RegionOut] = ListSpec(
+    resource="regions",
+    page_type=RegionPage,
+    table=t,
+    id_column=c.id,
+    columns=list(c),
+    to_item=to_item,
+    filters=[
+        FilterField("id", str, ("in",), "Region id", column=c.id),
+        FilterField(
+            "level",
+            str,
+            ("eq", "in", "not"),
+            "Administrative level",
+            column=c.level,
+            enum=REGION_LEVELS,
+            example="county",
+        ),
+        FilterField(
+            "parent", str, KEY_OPS, "Parent region id", column=c.parent_id, example="li-shui-shi"
+        ),
+        FilterField(
+            "within",
+            str,
+            ("eq", "in"),
+            "Region id; matches it and every region inside it",
+            column=c.id,
+            build=region_filter(c.id),
+            example="li-shui-shi",
+        ),
+        FilterField("code", str, KEY_OPS, "GB/T 2260 code", column=c.code, example="331102"),
+        FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name, example="莲都区"),
+    ],
+    sort_keys=[
+        SortKey("name", c.name, str),
+        SortKey("level", c.level, str),
+    ],
+    default_sort="level,name",
+)
+
+
+class RegionController(Controller):
+    path = "/regions"
+    tags = ["Regions"]
+
+    @get(
+        "/",
+        operation_id="listRegions",
+        summary="List regions",
+        operation_class=operation_class(REGIONS),
+        responses=COMMON_ERRORS,
+    )
+    async def list_regions(self, request: Request[Any, Any, Any], db: Db) -> Response[RegionPage]:
+        return await list_response(request, db, REGIONS)
+
+    @get(
+        "/{region_id:str}",
+        operation_id="getRegion",
+        summary="Get a region",
+        responses=DETAIL_ERRORS,
+        raises=[NotFoundException],
+    )
+    async def get_region(self, db: Db, region_id: ResourceId) -> RegionOut:
+        item = await fetch_item(db, REGIONS, region_id)
+        if item is None:
+            raise NotFoundException(f"No region with id {region_id!r}")
+        return item

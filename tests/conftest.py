@@ -1,0 +1,69 @@
+"""Test harness: every test runs once per database backend.
+
+SQLite always; PostgreSQL too when DATABASE_URL points at one (as in CI). Each backend's schema
+is built by `alembic upgrade head` from an empty database and seeded by the real loader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from alembic import command
+from service.app import create_app
+from service.seed import load
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgresql") else None
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def fresh_database(url: str) -> None:
+    """Empty the database with `downgrade base`, then build it with `upgrade head`."""
+    config = alembic_config(url)
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = postgres_url() or ""
+    fresh_database(url)
+    asyncio.run(load(url))
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Litestar:
+    return create_app(Settings(database_url=database_url))
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
