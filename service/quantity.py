@@ -39,7 +39,7 @@ ignores whitespace inside tokens. A quantity carries at most one approximation q
 * UNIT is one of the fixed :data:`UNITS` (longest match first, e.g. 人次 before 人), or
   ``%`` / ``％`` (unit ``"%"``, value as written: ``288.51%`` -> 288.51). When no unit is
   written the unit is ``None`` (``超739.6万``).
-* PREFIX is one of :data:`PREFIX_QUALIFIERS` (超过 将近 不到 近 超 约 逾); MID is 余 or 多,
+* PREFIX is one of :data:`PREFIX_QUALIFIERS` (超过 将近 不到 突破 近 超 约 逾); MID is 余 or 多,
   written after the number (``500余万元``) or after its magnitude (``4.6万余名``); POST is
   以上 左右 以下, always last (``99%以上``). The qualifier is reported as written, else
   ``None``.
@@ -206,7 +206,7 @@ MAGNITUDES: Final[Mapping[str, Decimal]] = {
     "千": Decimal(10) ** 3,
 }
 
-PREFIX_QUALIFIERS: Final[tuple[str, ...]] = ("超过", "将近", "不到", "近", "超", "约", "逾")
+PREFIX_QUALIFIERS: Final[tuple[str, ...]] = ("超过", "将近", "不到", "突破", "近", "超", "约", "逾")
 MID_QUALIFIERS: Final[tuple[str, ...]] = ("余", "多")
 POST_QUALIFIERS: Final[tuple[str, ...]] = ("以上", "左右", "以下")
 SUFFIX_QUALIFIERS: Final[tuple[str, ...]] = MID_QUALIFIERS + POST_QUALIFIERS
