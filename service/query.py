@@ -249,10 +249,10 @@ def parse_sort(spec: ListSpec[Any], raw: str | None) -> tuple[tuple[SortKey, boo
                 "unknown sort key " + repr(name) + "; allowed: " + ", ".join(spec.sort_by_name),
             )
         if name in seen:
-            raise invalid("sort", f"sort key {name!r} given twice")
+            continue  # a repeated key cannot change the order: the first one wins
         seen.add(name)
         keys.append((key, descending))
-    if len(keys) > MAX_SORT_KEYS:
+    if len(text.split(",")) > MAX_SORT_KEYS:
         raise invalid("sort", f"at most {MAX_SORT_KEYS} sort keys")
     return tuple(keys)
 
@@ -276,7 +276,7 @@ def parse_list_query(
         assert raw is not None
         value: Any
         if op == "in":
-            parts = [p.strip() for p in raw.split(",")]
+            parts = raw.split(",")  # taken as sent: the schema documents no padding
             if not raw or any(p == "" for p in parts):
                 raise invalid(param, "expected a comma-separated list of values")
             if len(parts) > MAX_IN_VALUES:
@@ -517,20 +517,61 @@ def query_cursor(request: Request[Any, Any, Any]) -> str | None:
 # ---------------------------------------------------------------- OpenAPI
 
 
-def _schema_for(flt: FilterField, op: Op) -> Schema:
-    if op == "isnull":
-        return Schema(type=OpenAPIType.BOOLEAN)
-    if op == "in":
-        return Schema(type=OpenAPIType.STRING, min_length=1, description="Comma-separated values")
-    if flt.type is bool:
+# What `_parse_scalar` accepts, stated in the schema so clients (and schemathesis) know it.
+NO_NUL = r"^[^\u0000]*$"
+LIST_ITEM = r"^[^,\u0000]+$"
+
+
+def _scalar_schema(flt: FilterField, op: Op, *, in_list: bool = False) -> Schema:
+    if op == "isnull" or flt.type is bool:
         return Schema(type=OpenAPIType.BOOLEAN)
     if flt.type is int:
-        return Schema(type=OpenAPIType.INTEGER)
+        return Schema(type=OpenAPIType.INTEGER, minimum=-(10**14), maximum=10**14)
     if flt.type is Decimal:
-        return Schema(type=OpenAPIType.NUMBER)
-    if flt.enum is not None and op in {"eq", "not"}:
+        return Schema(type=OpenAPIType.NUMBER, exclusive_minimum=-1e14, exclusive_maximum=1e14)
+    if flt.enum is not None and op in {"eq", "not", "in"}:
         return Schema(type=OpenAPIType.STRING, enum=list(flt.enum))
-    return Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH)
+    return Schema(
+        type=OpenAPIType.STRING,
+        max_length=MAX_VALUE_LENGTH,
+        min_length=1 if in_list else None,
+        pattern=LIST_ITEM if in_list else NO_NUL,
+    )
+
+
+def _parameter(flt: FilterField, op: Op) -> Parameter:
+    name = flt.name if op == "eq" else f"{flt.name}__{op}"
+    example = flt.example if op in {"eq", "not"} and flt.example is not None else None
+    if op == "in":
+        # A comma-separated list: OpenAPI's form style without explode.
+        return Parameter(
+            name=name,
+            param_in="query",
+            required=False,
+            description=f"{flt.description} — {_OP_DOC[op]}.",
+            schema=Schema(
+                type=OpenAPIType.ARRAY,
+                items=_scalar_schema(flt, op, in_list=True),
+                min_items=1,
+                max_items=MAX_IN_VALUES,
+            ),
+            style="form",
+            explode=False,
+            examples={"example": Example(value=[flt.example])} if flt.example is not None else None,
+        )
+    return Parameter(
+        name=name,
+        param_in="query",
+        required=False,
+        description=f"{flt.description} — {_OP_DOC[op]}.",
+        schema=_scalar_schema(flt, op),
+        examples={"example": Example(value=example)} if example is not None else None,
+    )
+
+
+def sort_pattern(spec: ListSpec[Any]) -> str:
+    keys = "|".join(s.name for s in spec.sort_keys)
+    return rf"^-?({keys})(,-?({keys})){{0,{MAX_SORT_KEYS - 1}}}$"
 
 
 def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
@@ -559,7 +600,9 @@ def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
             required=False,
             description=f"Comma-separated sort keys, `-` prefix for descending. Allowed: {sort_names}. "
             f"The id is always the final tie-breaker. Default `{spec.default_sort}`.",
-            schema=Schema(type=OpenAPIType.STRING, default=spec.default_sort),
+            schema=Schema(
+                type=OpenAPIType.STRING, default=spec.default_sort, pattern=sort_pattern(spec)
+            ),
             examples={"default": Example(value=spec.default_sort)},
         ),
         Parameter(
@@ -570,20 +613,7 @@ def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
             schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
         ),
     ]
-    for flt in spec.filters:
-        for op in flt.ops:
-            name = flt.name if op == "eq" else f"{flt.name}__{op}"
-            example = flt.example if op in {"eq", "not"} and flt.example is not None else None
-            params.append(
-                Parameter(
-                    name=name,
-                    param_in="query",
-                    required=False,
-                    description=f"{flt.description} — {_OP_DOC[op]}.",
-                    schema=_schema_for(flt, op),
-                    examples={"example": Example(value=example)} if example is not None else None,
-                )
-            )
+    params.extend(_parameter(flt, op) for flt in spec.filters for op in flt.ops)
     return params
 
 
