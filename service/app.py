@@ -18,10 +18,12 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import create_engine
+from service.docs import docs_routes
 from service.problems import handle_http_exception, handle_internal_error
 from service.resources.articles import ArticleController
 from service.resources.documents import DocumentController
 from service.resources.initiatives import InitiativeController
+from service.resources.meta import MetaController
 from service.resources.metrics import MetricController
 from service.resources.organisations import OrganisationController
 from service.resources.regions import RegionController
@@ -105,6 +107,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Organisations", description="Bodies, companies and alliances named."),
             Tag(name="Regions", description="Lishui and its counties (GB/T 2260)."),
             Tag(name="Documents", description="The source pages, with full text."),
+            Tag(name="Meta", description="Data dictionary: fields, filters, enumerations."),
         ],
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
@@ -129,13 +132,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ArticleController,
             DocumentController,
             InitiativeController,
+            MetaController,
             MetricController,
             OrganisationController,
             RegionController,
         ],
     )
     return Litestar(
-        route_handlers=[v1, swagger_ui, *_static_routers()],
+        route_handlers=[v1, swagger_ui, *_static_routers(), *docs_routes()],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
         openapi_config=openapi_config(),

@@ -1,0 +1,470 @@
+"""Data dictionary: `GET /v1/meta` describes every resource, its fields, filters and sorts.
+
+Filters and sort keys are read from each resource's `ListSpec` and field lists from its wire
+Structs, so the dictionary cannot drift from what the endpoints accept and return. Only the
+prose (field descriptions and units) is written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Request, get
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.db import Db
+from service.models import (
+    ArticleContributor,
+    Dataset,
+    Document,
+    InitiativeOrganisation,
+    Metric,
+    table_of,
+)
+from service.problems import COMMON_ERRORS
+from service.query import ListSpec, reject_unknown
+from service.resources.articles import ARTICLE_KINDS, ARTICLES, CONTRIBUTOR_ROLES, ArticleDetail
+from service.resources.documents import DOCUMENTS, DocumentDetail
+from service.resources.initiatives import INITIATIVE_KINDS, INITIATIVES, InitiativeDetail
+from service.resources.metrics import METRIC_KINDS, METRICS, MetricOut
+from service.resources.organisations import (
+    ORGANISATION_KINDS,
+    ORGANISATIONS,
+    ROLES,
+    OrganisationDetail,
+)
+from service.resources.regions import REGION_LEVELS, REGIONS, RegionOut
+
+# ---------------------------------------------------------------- wire types
+
+
+class FieldDoc(msgspec.Struct):
+    """One field of a resource's JSON objects."""
+
+    name: str
+    type: str
+    nullable: bool
+    description: str | None
+    unit: str | None
+    # True for fields served only by the detail endpoint (`GET /v1/<resource>/{id}`).
+    detail_only: bool
+
+
+class FilterDoc(msgspec.Struct):
+    """A filterable field: `name=value` (operator `eq`) and `name__op=value` for the others."""
+
+    name: str
+    type: str
+    operators: list[str]
+    parameters: list[str]
+    description: str
+    enum: list[str] | None
+    example: str | None
+
+
+class SortDoc(msgspec.Struct):
+    """A key accepted by `sort=` (prefix `-` for descending)."""
+
+    name: str
+    type: str
+    description: str | None
+
+
+class ResourceDoc(msgspec.Struct):
+    """A resource: where it lives, what its objects hold and how its list can be queried."""
+
+    name: str
+    path: str
+    detail_path: str
+    description: str
+    fields: list[FieldDoc]
+    filters: list[FilterDoc]
+    sort_keys: list[SortDoc]
+    default_sort: str
+    # Every query parameter the list endpoint accepts; any other is a 400.
+    query_parameters: list[str]
+
+
+class EnumValue(msgspec.Struct):
+    """A value of an enumerated field and how many records carry it (null: no value)."""
+
+    value: str | None
+    count: int
+
+
+class Enumerations(msgspec.Struct):
+    """Closed vocabularies, and the units and qualifiers actually present in the data."""
+
+    metric_kinds: list[EnumValue]
+    metric_units: list[EnumValue]
+    metric_qualifiers: list[EnumValue]
+    article_kinds: list[EnumValue]
+    organisation_kinds: list[EnumValue]
+    initiative_kinds: list[EnumValue]
+    initiative_organisation_roles: list[EnumValue]
+    contributor_roles: list[EnumValue]
+    region_levels: list[EnumValue]
+
+
+class DatasetVersion(msgspec.Struct):
+    """The loaded curated dataset: the version moves only when its content changes."""
+
+    version: int
+    content_sha256: str
+    loaded_at: datetime
+
+
+class SourceDocument(msgspec.Struct):
+    """A source page; `path` serves its full text, into which every `span` points."""
+
+    id: str
+    path: str
+    source: str
+    title: str | None
+    publisher: str | None
+    date_estimate: str
+    date_precision: str
+    sha256: str
+    char_count: int
+
+
+class Licence(msgspec.Struct):
+    """Terms and provenance of the code and the data."""
+
+    code: str
+    data: str
+    provenance: str
+
+
+class Meta(msgspec.Struct):
+    """The data dictionary of the API."""
+
+    api_version: str
+    openapi: str
+    docs: list[str]
+    dataset: DatasetVersion | None
+    licence: Licence
+    resources: list[ResourceDoc]
+    enumerations: Enumerations
+    documents: list[SourceDocument]
+
+
+# ---------------------------------------------------------------- the dictionary's prose
+
+# (list spec, detail Struct, description): the list item Struct comes from the spec's page type.
+RESOURCES: Sequence[tuple[ListSpec[Any], type[msgspec.Struct], str]] = (
+    (ARTICLES, ArticleDetail, "News items, features, photo captions and banners on the pages."),
+    (INITIATIVES, InitiativeDetail, "Programmes, brands, apps and projects the articles name."),
+    (METRICS, MetricOut, "Every figure stated in the sources, normalised to base units."),
+    (ORGANISATIONS, OrganisationDetail, "Bodies, companies, banks and alliances named."),
+    (REGIONS, RegionOut, "Lishui city and its county-level divisions (GB/T 2260)."),
+    (DOCUMENTS, DocumentDetail, "The source newspaper pages, with their full text."),
+)
+
+SPAN_UNIT = "Unicode code points, end exclusive"
+
+# Field descriptions and units: `resource.field` first, then `field` for every resource.
+FIELD_DOCS: dict[str, tuple[str, str | None]] = {
+    "id": ("Stable readable slug (pinyin); never reused.", None),
+    "name": ("Name as written in the sources (Chinese).", None),
+    "name_en": ("English name (curator's translation).", None),
+    "aliases": ("Other names used for it in the sources.", None),
+    "notes": ("Curator notes: ambiguities, source defects, judgement calls.", None),
+    "null_reasons": ("Why each null field is null: field name → reason.", None),
+    "region": ("Region id (`/v1/regions/{id}`).", None),
+    "document": ("Source document id (`/v1/documents/{id}` has the full text).", None),
+    "article": ("Article id the record comes from (`/v1/articles/{id}`).", None),
+    "quote": ("Verbatim text in the source document.", None),
+    "span": ("Where `quote` (or the record) sits in the document text: {start, end}.", SPAN_UNIT),
+    "mentions": ("Every article mention, each with its quote and span.", None),
+    "articles.position": ("Order of the item on its page (0 = first).", None),
+    "articles.kind": ("Kind of item; see `enumerations.article_kinds`.", None),
+    "articles.section": ("Section or column banner the item runs under.", None),
+    "articles.kicker": ("Kicker (引题) above the headline.", None),
+    "articles.headline": ("Headline (主题).", None),
+    "articles.subheadline": ("Subheadline (副题).", None),
+    "articles.byline": ("Byline as printed.", None),
+    "articles.contributors": ("Credited contributors with role and staff title.", None),
+    "articles.body": ("Body paragraphs, with layout repairs applied.", None),
+    "articles.continued_on": ("Page the article continues on (下转…), if any.", None),
+    "articles.repairs": (
+        "Layout repairs applied to the body text (the source is untouched).",
+        None,
+    ),
+    "articles.organisations": ("Organisations named, each with its first quoted mention.", None),
+    "articles.initiatives": ("Initiatives named, each with its first quoted mention.", None),
+    "initiatives.kind": ("Kind of initiative; see `enumerations.initiative_kinds`.", None),
+    "initiatives.summary": ("One-line curator summary.", None),
+    "initiatives.parent": ("Id of the initiative this one belongs to.", None),
+    "initiatives.organisations": ("Organisations involved, with their role.", None),
+    "metrics.subject": ("What is counted, as phrased in the source (Chinese).", None),
+    "metrics.subject_en": ("English gloss of the subject.", None),
+    "metrics.kind": ("Kind of figure; see `enumerations.metric_kinds`.", None),
+    "metrics.value": (
+        "The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written).",
+        "the record's `unit`",
+    ),
+    "metrics.unit": ("Base unit (元, 个, %, 亩 …); null for a bare number.", None),
+    "metrics.raw": ("The figure as written, e.g. `1.34亿元`.", None),
+    "metrics.qualifier": ("Approximation marker (余, 以上, 近, 超, 约 …).", None),
+    "metrics.cumulative": ("Stated as cumulative (累计).", None),
+    "metrics.period": ("Period as written (上半年, 今年以来 …).", None),
+    "metrics.initiative": ("Initiative the figure is about (`/v1/initiatives/{id}`).", None),
+    "metrics.organisation": ("Organisation the figure is about (`/v1/organisations/{id}`).", None),
+    "metrics.growth_of": ("For a change rate: id of the metric it qualifies.", None),
+    "organisations.kind": ("Kind of organisation; see `enumerations.organisation_kinds`.", None),
+    "organisations.parent": ("Id of the parent organisation.", None),
+    "organisations.initiatives": ("Initiatives it takes part in, with its role.", None),
+    "regions.name_en": ("English name.", None),
+    "regions.level": ("Administrative level; see `enumerations.region_levels`.", None),
+    "regions.code": ("GB/T 2260 administrative division code.", None),
+    "regions.parent": ("Id of the enclosing region.", None),
+    "documents.source": ("File name of the source page as received.", None),
+    "documents.title": ("Title of the page, where known.", None),
+    "documents.publisher": ("Publisher, where known.", None),
+    "documents.date_estimate": (
+        "Estimated publication date (ISO 8601, to `date_precision`).",
+        None,
+    ),
+    "documents.date_precision": ("Precision of `date_estimate` (day, month, year).", None),
+    "documents.date_basis": ("Quoted evidence for the date estimate and the reasoning.", None),
+    "documents.sha256": ("SHA-256 of the source file, to verify a copy.", None),
+    "documents.char_count": ("Length of `text`.", "Unicode code points"),
+    "documents.text": ("Full text of the page; every `span` indexes into it.", None),
+}
+
+LICENCE = Licence(
+    code="MIT",
+    data="Curated from public newspaper text (two pages of a Lishui city newspaper, 2022) for "
+    "research and civic reuse. Cite the source page (`documents`) and this API with the dataset "
+    "version; the newspaper text remains the publisher's.",
+    provenance="Every fact carries the verbatim `quote` and its character `span` into the text "
+    "of its `document` (`GET /v1/documents/{id}`); figures are normalised by the project's own "
+    "quantity parser and checked against their quotes at load time. Unknown values are null "
+    "with the reason in `null_reasons`; curator judgement calls are in `notes`.",
+)
+
+# ---------------------------------------------------------------- derivation
+
+
+def _type_name(info: msgspec.inspect.Type) -> str:
+    """A compact, language-neutral name for a msgspec type (`array<Span>`, `string` …)."""
+    match info:
+        case msgspec.inspect.StrType():
+            return "string"
+        case msgspec.inspect.BoolType():
+            return "boolean"
+        case msgspec.inspect.IntType():
+            return "integer"
+        case msgspec.inspect.FloatType() | msgspec.inspect.DecimalType():
+            return "number"
+        case msgspec.inspect.DateTimeType():
+            return "date-time"
+        case msgspec.inspect.LiteralType():
+            return "string"
+        case (
+            msgspec.inspect.ListType() | msgspec.inspect.SetType() | msgspec.inspect.VarTupleType()
+        ):
+            return f"array<{_type_name(info.item_type)}>"
+        case msgspec.inspect.DictType():
+            return f"object<{_type_name(info.value_type)}>"
+        case msgspec.inspect.StructType():
+            return info.cls.__name__
+        case msgspec.inspect.UnionType():
+            return " | ".join(
+                _type_name(t) for t in info.types if not isinstance(t, msgspec.inspect.NoneType)
+            )
+        case _:
+            return "any"
+
+
+def _is_nullable(info: msgspec.inspect.Type) -> bool:
+    return isinstance(info, msgspec.inspect.UnionType) and any(
+        isinstance(t, msgspec.inspect.NoneType) for t in info.types
+    )
+
+
+def _item_struct(spec: ListSpec[Any]) -> type[msgspec.Struct]:
+    """The list item Struct: the element type of the page type's `data` field."""
+    for f in msgspec.structs.fields(spec.page_type):
+        if f.name == "data":
+            info = msgspec.inspect.type_info(f.type)
+            if isinstance(info, msgspec.inspect.ListType) and isinstance(
+                info.item_type, msgspec.inspect.StructType
+            ):
+                return info.item_type.cls
+    raise TypeError(f"{spec.page_type.__name__} has no `data: list[Struct]` field")
+
+
+def _field_docs(resource: str, item: type[Any], detail: type[Any]) -> list[FieldDoc]:
+    listed = {f.name for f in msgspec.structs.fields(item)}
+    docs: list[FieldDoc] = []
+    for f in msgspec.structs.fields(detail):
+        info = msgspec.inspect.type_info(f.type)
+        doc = FIELD_DOCS.get(f"{resource}.{f.name}") or FIELD_DOCS.get(f.name)
+        description, unit = doc if doc is not None else (None, None)
+        docs.append(
+            FieldDoc(
+                name=f.encode_name,
+                type=_type_name(info),
+                nullable=_is_nullable(info),
+                description=description,
+                unit=unit,
+                detail_only=f.name not in listed,
+            )
+        )
+    return docs
+
+
+def _python_type_name(kind: type[Any]) -> str:
+    if kind is bool:
+        return "boolean"
+    if kind is int:
+        return "integer"
+    if kind in (Decimal, float):
+        return "number"
+    return "string"
+
+
+def resource_doc(spec: ListSpec[Any], detail: type[Any], description: str) -> ResourceDoc:
+    path = f"/v1/{spec.resource}"
+    return ResourceDoc(
+        name=spec.resource,
+        path=path,
+        detail_path=path + "/{id}",
+        description=description,
+        fields=_field_docs(spec.resource, _item_struct(spec), detail),
+        filters=[
+            FilterDoc(
+                name=flt.name,
+                type=_python_type_name(flt.type),
+                operators=list(flt.ops),
+                parameters=[flt.name if op == "eq" else f"{flt.name}__{op}" for op in flt.ops],
+                description=flt.description,
+                enum=list(flt.enum) if flt.enum is not None else None,
+                example=None if flt.example is None else str(flt.example),
+            )
+            for flt in spec.filters
+        ],
+        sort_keys=[
+            SortDoc(
+                name=key.name, type=_python_type_name(key.type), description=key.description or None
+            )
+            for key in spec.sort_keys
+        ],
+        default_sort=spec.default_sort,
+        query_parameters=sorted(spec.accepted_params),
+    )
+
+
+# The static part is computed once: it depends on code only.
+RESOURCE_DOCS: list[ResourceDoc] = [resource_doc(*entry) for entry in RESOURCES]
+
+
+async def _counts(conn: AsyncConnection, column: sa.ColumnElement[Any]) -> dict[str | None, int]:
+    rows = await conn.execute(sa.select(column, sa.func.count()).group_by(column))
+    return {row[0]: int(row[1]) for row in rows.all()}
+
+
+def _declared(values: Iterable[str], counts: dict[str | None, int]) -> list[EnumValue]:
+    """Every declared value in declared order (count 0 if unused), then any undeclared ones."""
+    declared = list(values)
+    extra = sorted((v for v in counts if v not in declared), key=lambda v: (v is None, v or ""))
+    return [EnumValue(v, counts.get(v, 0)) for v in [*declared, *extra]]
+
+
+def _observed(counts: dict[str | None, int]) -> list[EnumValue]:
+    """Values found in the data, most frequent first; null (no value) last."""
+    return [
+        EnumValue(value, count)
+        for value, count in sorted(
+            counts.items(), key=lambda kv: (kv[0] is None, -kv[1], kv[0] or "")
+        )
+    ]
+
+
+async def enumerations(conn: AsyncConnection) -> Enumerations:
+    metric = table_of(Metric).c
+    credits = table_of(ArticleContributor).c
+    roles = table_of(InitiativeOrganisation).c
+    return Enumerations(
+        metric_kinds=_declared(METRIC_KINDS, await _counts(conn, metric.kind)),
+        metric_units=_observed(await _counts(conn, metric.unit)),
+        metric_qualifiers=_observed(await _counts(conn, metric.qualifier)),
+        article_kinds=_declared(ARTICLE_KINDS, await _counts(conn, ARTICLES.table.c.kind)),
+        organisation_kinds=_declared(
+            ORGANISATION_KINDS, await _counts(conn, ORGANISATIONS.table.c.kind)
+        ),
+        initiative_kinds=_declared(INITIATIVE_KINDS, await _counts(conn, INITIATIVES.table.c.kind)),
+        initiative_organisation_roles=_declared(ROLES, await _counts(conn, roles.role)),
+        contributor_roles=_declared(CONTRIBUTOR_ROLES, await _counts(conn, credits.role)),
+        region_levels=_declared(REGION_LEVELS, await _counts(conn, REGIONS.table.c.level)),
+    )
+
+
+async def dataset_version(conn: AsyncConnection) -> DatasetVersion | None:
+    t = table_of(Dataset).c
+    stmt = sa.select(t.version, t.content_sha256, t.loaded_at).where(t.id == 1)
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else DatasetVersion(row.version, row.content_sha256, row.loaded_at)
+
+
+async def source_documents(conn: AsyncConnection) -> list[SourceDocument]:
+    d = table_of(Document).c
+    stmt = sa.select(
+        d.id,
+        d.source,
+        d.title,
+        d.publisher,
+        d.date_estimate,
+        d.date_precision,
+        d.sha256,
+        d.char_count,
+    ).order_by(d.date_estimate, d.id)
+    return [
+        SourceDocument(
+            id=row.id,
+            path=f"/v1/documents/{row.id}",
+            source=row.source,
+            title=row.title,
+            publisher=row.publisher,
+            date_estimate=row.date_estimate,
+            date_precision=row.date_precision,
+            sha256=row.sha256,
+            char_count=row.char_count,
+        )
+        for row in (await conn.execute(stmt)).all()
+    ]
+
+
+class MetaController(Controller):
+    path = "/meta"
+    tags = ["Meta"]
+
+    @get(
+        "/",
+        operation_id="getMeta",
+        summary="Data dictionary",
+        description="Every resource with its fields (type, description, unit), filterable "
+        "fields and their operators, and sort keys; the enumerations with counts in the data; "
+        "the dataset version; the source documents; licence and provenance.",
+        responses=COMMON_ERRORS,
+    )
+    async def get_meta(self, request: Request[Any, Any, Any], db: Db) -> Meta:
+        # Like the lists, take no parameters silently: a typo is a 400.
+        reject_unknown(request, frozenset())
+        return Meta(
+            api_version=request.app.openapi_config.version if request.app.openapi_config else "",
+            openapi="/schema/openapi.json",
+            docs=["/docs", "/docs/redoc"],
+            dataset=await dataset_version(db),
+            licence=LICENCE,
+            resources=RESOURCE_DOCS,
+            enumerations=await enumerations(db),
+            documents=await source_documents(db),
+        )
