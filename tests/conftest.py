@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from alembic import command
 from service.app import create_app
 from service.seed import load
 from service.settings import Settings
+from tests.live_server import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,3 +68,14 @@ def app(database_url: str) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real server per session (uvicorn subprocess) on its own seeded SQLite file."""
+    directory = tmp_path_factory.mktemp("live")
+    url = f"sqlite+aiosqlite:///{directory / 'live.db'}"
+    fresh_database(url)
+    asyncio.run(load(url))
+    with serve(url, directory / "uvicorn.log") as base_url:
+        yield base_url
