@@ -1,0 +1,58 @@
+// Type-checked by tests/test_clients.py against types generated from openapi/v1.json:
+//   npx openapi-typescript openapi/v1.json -o schema.d.ts && npx tsc --noEmit --strict usage.ts
+import type { components, operations, paths } from "./schema";
+
+type MetricPage =
+  paths["/v1/metrics"]["get"]["responses"]["200"]["content"]["application/json"];
+type MetricQuery = NonNullable<operations["listMetrics"]["parameters"]["query"]>;
+type Metric = components["schemas"]["MetricOut"];
+type Problem =
+  paths["/v1/metrics"]["get"]["responses"]["400"]["content"]["application/problem+json"];
+type Meta = paths["/v1/meta"]["get"]["responses"]["200"]["content"]["application/json"];
+
+export function firstValue(page: MetricPage): number {
+  return page.data[0].value;
+}
+
+export function describe(metric: Metric): string {
+  const unit: string | null = metric.unit;
+  return `${metric.raw} (${metric.value} ${unit ?? ""}) — "${metric.quote}" @${metric.span.start}`;
+}
+
+export const bigMoney: MetricQuery = {
+  unit: "元",
+  value__gte: 100000000,
+  sort: "-value",
+  limit: 5,
+};
+
+export function nextCursor(page: MetricPage): string | null {
+  return page.page.next_cursor;
+}
+
+export function badParameters(problem: Problem): string[] {
+  return (problem.invalid_params ?? []).map((p) => p.name);
+}
+
+export function units(meta: Meta): (string | null)[] {
+  return meta.enumerations.metric_units.map((u) => u.value);
+}
+
+export async function listMetrics(base: string, query: MetricQuery): Promise<MetricPage> {
+  const params = new URLSearchParams(
+    Object.entries(query).map(([key, value]) => [key, String(value)]),
+  );
+  const response = await fetch(`${base}/v1/metrics?${params}`);
+  if (!response.ok) {
+    throw new Error(badParameters((await response.json()) as Problem).join(", "));
+  }
+  return (await response.json()) as MetricPage;
+}
+
+// The types are real, not `any`: each line below must fail to compile.
+// @ts-expect-error: no field `valeu`
+export const typo = (page: MetricPage) => page.data[0].valeu;
+// @ts-expect-error: `unti` is not a parameter of listMetrics
+export const unknownParameter: MetricQuery = { unti: "元" };
+// @ts-expect-error: `value` is a number
+export const wrongType = (metric: Metric): string => metric.value;
