@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 from alembic import context
 from service import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from service.db import create_engine
+from service.models import declared_in_models
 from service.settings import Settings
 
 config = context.config
@@ -32,6 +33,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
         render_as_batch=True,
+        include_name=declared_in_models,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -27,6 +27,7 @@ from service.resources.meta import MetaController
 from service.resources.metrics import MetricController
 from service.resources.organisations import OrganisationController
 from service.resources.regions import RegionController
+from service.resources.search import SearchController
 from service.settings import Settings
 
 API_VERSION = "1.0.0"
@@ -107,6 +108,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Organisations", description="Bodies, companies and alliances named."),
             Tag(name="Regions", description="Lishui and its counties (GB/T 2260)."),
             Tag(name="Documents", description="The source pages, with full text."),
+            Tag(name="Search", description="Chinese full-text search across resources."),
             Tag(name="Meta", description="Data dictionary: fields, filters, enumerations."),
         ],
         path="/schema",
@@ -136,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricController,
             OrganisationController,
             RegionController,
+            SearchController,
         ],
     )
     return Litestar(

@@ -1,4 +1,5 @@
-"""Shared list machinery: filters, sorting, keyset cursors, counts, links, OpenAPI parameters.
+"""Shared list machinery: filters, sorting, keyset cursors, counts, facets, search, sparse
+fieldsets, expansion, exports, links and the OpenAPI parameters for all of them.
 
 Every list endpoint is described by one `ListSpec`; this module turns a request's query string
 into SQL with it, runs it without ORM hydration and builds the page envelope. The same spec
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 import dataclasses
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import io
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, cast
@@ -21,10 +25,26 @@ from urllib.parse import urlencode
 import msgspec
 import sqlalchemy as sa
 from litestar import Request, Response
-from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Schema,
+)
+from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from service.fulltext import (
+    MAX_QUERY_LENGTH,
+    SEARCHABLE,
+    SearchQuery,
+    matching_ids,
+    parse_query,
+)
 from service.problems import BadRequest, InvalidParam, invalid
 
 DEFAULT_LIMIT = 20
@@ -32,20 +52,10 @@ MAX_LIMIT = 100
 MAX_IN_VALUES = 100
 MAX_SORT_KEYS = 4
 MAX_VALUE_LENGTH = 200
+MAX_FACET_VALUES = 50
+EXPORT_BATCH = 500
 
 Op = Literal["eq", "in", "not", "gt", "gte", "lt", "lte", "contains", "startswith", "isnull"]
-ALL_OPS: tuple[Op, ...] = (
-    "eq",
-    "in",
-    "not",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "contains",
-    "startswith",
-    "isnull",
-)
 TEXT_OPS: tuple[Op, ...] = ("eq", "in", "not", "contains", "startswith", "isnull")
 KEY_OPS: tuple[Op, ...] = ("eq", "in", "not", "isnull")
 NUMBER_OPS: tuple[Op, ...] = ("eq", "in", "not", "gt", "gte", "lt", "lte")
@@ -62,6 +72,12 @@ _OP_DOC = {
     "startswith": "starts with (case-insensitive for Latin letters)",
     "isnull": "is null (`true`) or not null (`false`)",
 }
+LIST_PARAMS = frozenset(
+    {"limit", "cursor", "sort", "count", "fields", "expand", "facet", "q", "format"}
+)
+DETAIL_PARAMS = frozenset({"fields", "expand"})
+# Litestar appends "; charset=utf-8" to text types itself.
+EXPORT_MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 
 Item = TypeVar("Item")
 # A result row as SQLAlchemy returns it (keys are column labels).
@@ -89,14 +105,14 @@ class Total(msgspec.Struct):
     kind: Literal["exact", "none"]
 
 
-class Page(msgspec.Struct, Generic[Item]):
-    """One page of a list. Each resource declares a concrete copy (`MetricPage` …) so the
-    OpenAPI schema names it and types its items; this generic one is the runtime shape."""
+class FacetValue(msgspec.Struct):
+    """How many rows have this value, with every other filter applied."""
 
-    data: list[Item]
-    page: PageInfo
-    links: PageLinks
-    total: Total
+    value: str | bool | None
+    count: int
+
+
+Facets: TypeAlias = dict[str, list[FacetValue]]
 
 
 # ---------------------------------------------------------------- spec
@@ -115,6 +131,8 @@ class FilterField:
     build: Builder | None = None
     enum: tuple[str, ...] | None = None
     example: Any = None
+    # Offered as `facet=name` (needs a column).
+    facet: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,37 +143,62 @@ class SortKey:
     description: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """`expand=name`: the record whose id is in the item's `field`, from `resource`."""
+
+    field: str
+    resource: str
+
+
+# Every ListSpec by resource name, so `expand` can reach a related resource's spec.
+REGISTRY: dict[str, ListSpec[Any]] = {}
+
+
 @dataclass(frozen=True)
 class ListSpec(Generic[Item]):
-    """Everything the machinery needs to serve one resource's list endpoint."""
+    """Everything the machinery needs to serve one resource's list and detail endpoints."""
 
     resource: str
     table: sa.Table
     id_column: sa.Column[str]
     columns: Sequence[ColumnElement[Any]]
+    item_type: type[Item]
     to_item: Callable[[Row, Mapping[str, Any]], Item]
     filters: Sequence[FilterField]
     sort_keys: Sequence[SortKey]
     default_sort: str
-    # The resource's concrete page Struct: fields data, page, links, total.
+    # The resource's concrete page Struct: fields data, page, links, total, facets.
     page_type: type[Any]
     # Loads related data for a page of ids in one query per relation (no N+1).
     load_extras: (
         Callable[[AsyncConnection, list[str]], Awaitable[dict[str, dict[str, Any]]]] | None
     ) = None
+    relations: Mapping[str, Relation] = field(default_factory=dict)
+    searchable: bool = False
     filter_by_name: dict[str, FilterField] = field(init=False)
     sort_by_name: dict[str, SortKey] = field(init=False)
+    field_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "filter_by_name", {f.name: f for f in self.filters})
         object.__setattr__(self, "sort_by_name", {s.name: s for s in self.sort_keys})
+        names = tuple(f.name for f in msgspec.structs.fields(self.item_type))  # type: ignore[arg-type]
+        object.__setattr__(self, "field_names", names)
+        REGISTRY[self.resource] = self
 
     @property
     def accepted_params(self) -> frozenset[str]:
-        names = {"limit", "cursor", "sort", "count"}
+        names = set(LIST_PARAMS)
+        if not self.searchable:
+            names.discard("q")
         for flt in self.filters:
             names.update(flt.name if op == "eq" else f"{flt.name}__{op}" for op in flt.ops)
         return frozenset(names)
+
+    @property
+    def facet_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.filters if f.facet)
 
 
 # ---------------------------------------------------------------- parsing
@@ -199,6 +242,18 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True)
+class Shape:
+    """How items are presented: sparse fieldset and expanded relations (paths ≤ 2 deep)."""
+
+    fields: frozenset[str] | None = None
+    expand: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def plain(self) -> bool:
+        return self.fields is None and not self.expand
+
+
+@dataclass(frozen=True, slots=True)
 class ListQuery:
     limit: int
     conditions: tuple[Condition, ...]
@@ -206,6 +261,10 @@ class ListQuery:
     count: bool
     cursor: Cursor | None
     fingerprint: str
+    search: SearchQuery | None = None
+    facets: tuple[str, ...] = ()
+    shape: Shape = Shape()
+    export: Literal["csv", "ndjson"] | None = None
 
 
 def reject_unknown(request: Request[Any, Any, Any], accepted: frozenset[str]) -> None:
@@ -223,6 +282,14 @@ def _single(request: Request[Any, Any, Any], name: str) -> str | None:
     if len(values) > 1:
         raise invalid(name, "given more than once")
     return values[0] if values else None
+
+
+def _names(request: Request[Any, Any, Any], name: str) -> list[str]:
+    """A comma list (also accepted as repeated parameters), without empty items."""
+    values = [v for raw in request.query_params.getall(name, []) for v in raw.split(",")]
+    if any(not v for v in values):
+        raise invalid(name, "expected a comma-separated list of names")
+    return values
 
 
 def parse_limit(request: Request[Any, Any, Any]) -> int:
@@ -244,10 +311,8 @@ def parse_sort(spec: ListSpec[Any], raw: str | None) -> tuple[tuple[SortKey, boo
         name = name.removeprefix("-")
         key = spec.sort_by_name.get(name)
         if key is None:
-            raise invalid(
-                "sort",
-                "unknown sort key " + repr(name) + "; allowed: " + ", ".join(spec.sort_by_name),
-            )
+            allowed = ", ".join(spec.sort_by_name)
+            raise invalid("sort", f"unknown sort key {name!r}; allowed: {allowed}")
         if name in seen:
             continue  # a repeated key cannot change the order: the first one wins
         seen.add(name)
@@ -255,6 +320,51 @@ def parse_sort(spec: ListSpec[Any], raw: str | None) -> tuple[tuple[SortKey, boo
     if len(text.split(",")) > MAX_SORT_KEYS:
         raise invalid("sort", f"at most {MAX_SORT_KEYS} sort keys")
     return tuple(keys)
+
+
+def parse_shape(
+    request: Request[Any, Any, Any], spec: ListSpec[Any], field_names: Sequence[str] = ()
+) -> Shape:
+    allowed_fields = field_names or spec.field_names
+    fields: frozenset[str] | None = None
+    if request.query_params.getall("fields", []):
+        names = _names(request, "fields")
+        unknown = [n for n in names if n not in allowed_fields]
+        if unknown:
+            raise invalid(
+                "fields",
+                f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(allowed_fields)}",
+            )
+        fields = frozenset(names) | {"id"}
+    paths: list[tuple[str, ...]] = []
+    for path_text in _names(request, "expand"):
+        path = tuple(path_text.split("."))
+        current = spec
+        for depth, name in enumerate(path):
+            relation = current.relations.get(name)
+            if depth >= 2 or relation is None:
+                allowed = ", ".join(spec.relations) or "none"
+                raise invalid(
+                    "expand", f"cannot expand {path_text!r} (depth ≤ 2; top level: {allowed})"
+                )
+            current = REGISTRY[relation.resource]
+        if path not in paths:
+            paths.append(path)
+    return Shape(fields, tuple(paths))
+
+
+def parse_export(request: Request[Any, Any, Any]) -> Literal["csv", "ndjson"] | None:
+    requested = _single(request, "format")
+    if requested is not None:
+        if requested not in {"json", "csv", "ndjson"}:
+            raise invalid("format", "expected json, csv or ndjson")
+        return None if requested == "json" else cast(Literal["csv", "ndjson"], requested)
+    accept = request.headers.get("accept", "")
+    if "text/csv" in accept:
+        return "csv"
+    if "application/x-ndjson" in accept:
+        return "ndjson"
+    return None
 
 
 def parse_list_query(
@@ -266,11 +376,9 @@ def parse_list_query(
     if count_raw not in (None, "exact", "none"):
         raise invalid("count", "expected exact or none")
     conditions: list[Condition] = []
-    for param in sorted(set(request.query_params.keys())):
-        if param in {"limit", "cursor", "sort", "count"}:
-            continue
+    for param in sorted(set(request.query_params.keys()) - LIST_PARAMS):
         name, _, op_text = param.partition("__")
-        op: Op = op_text or "eq"  # type: ignore[assignment]
+        op = cast(Op, op_text or "eq")
         flt = spec.filter_by_name[name]
         raw = _single(request, param)
         assert raw is not None
@@ -287,16 +395,47 @@ def parse_list_query(
         else:
             value = _parse_scalar(flt, param, raw)
         conditions.append(Condition(name, op, value))
+
+    search: SearchQuery | None = None
+    q = _single(request, "q")
+    if q is not None:
+        if len(q) > MAX_QUERY_LENGTH:
+            raise invalid("q", f"at most {MAX_QUERY_LENGTH} characters")
+        search = parse_query(q) if SEARCHABLE.search(q) else None
+        if search is None:
+            raise invalid("q", "nothing searchable: use Chinese characters, letters or digits")
+
+    facets = _names(request, "facet")
+    unknown_facets = [f for f in facets if f not in spec.facet_names]
+    if unknown_facets:
+        allowed = ", ".join(spec.facet_names) or "none"
+        raise invalid("facet", f"cannot facet on {', '.join(unknown_facets)}; allowed: {allowed}")
+
     sort = parse_sort(spec, _single(request, "sort"))
-    fingerprint = _fingerprint(spec.resource, conditions, sort)
+    fingerprint = _fingerprint(spec.resource, conditions, sort, search)
     cursor_raw = _single(request, "cursor")
     cursor = decode_cursor(cursor_raw, secret, fingerprint, sort) if cursor_raw else None
-    return ListQuery(limit, tuple(conditions), sort, count_raw != "none", cursor, fingerprint)
+    return ListQuery(
+        limit=limit,
+        conditions=tuple(conditions),
+        sort=sort,
+        count=count_raw != "none",
+        cursor=cursor,
+        fingerprint=fingerprint,
+        search=search,
+        facets=tuple(dict.fromkeys(facets)),
+        shape=parse_shape(request, spec),
+        export=parse_export(request),
+    )
 
 
 def _fingerprint(
-    resource: str, conditions: Sequence[Condition], sort: Sequence[tuple[SortKey, bool]]
+    resource: str,
+    conditions: Sequence[Condition],
+    sort: Sequence[tuple[SortKey, bool]],
+    search: SearchQuery | None,
 ) -> str:
+    """What selects and orders the rows; a cursor is only valid for the same fingerprint."""
     canonical = msgspec.json.encode(
         [
             resource,
@@ -309,6 +448,7 @@ def _fingerprint(
                 for c in conditions
             ],
             [("-" if desc else "") + key.name for key, desc in sort],
+            list(search.phrases) if search else None,
         ]
     )
     return hashlib.sha256(canonical).hexdigest()[:16]
@@ -414,8 +554,17 @@ def keyset_clause(
     return sa.or_(*clauses)
 
 
-def where_clauses(spec: ListSpec[Any], query: ListQuery) -> list[ColumnElement[bool]]:
-    return [filter_clause(spec.filter_by_name[c.field], c.op, c.value) for c in query.conditions]
+def where_clauses(
+    spec: ListSpec[Any], query: ListQuery, dialect: str, *, skip_field: str | None = None
+) -> list[ColumnElement[bool]]:
+    clauses = [
+        filter_clause(spec.filter_by_name[c.field], c.op, c.value)
+        for c in query.conditions
+        if c.field != skip_field
+    ]
+    if query.search is not None:
+        clauses.append(spec.id_column.in_(matching_ids(spec.resource, query.search, dialect)))
+    return clauses
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,12 +573,13 @@ class PageResult(Generic[Item]):
     next_cursor: str | None
     prev_cursor: str | None
     total: int | None
+    last_key: list[Any] | None = None  # sort-key values of the last row, for exports
 
 
 async def fetch_page(
     conn: AsyncConnection, spec: ListSpec[Item], query: ListQuery, secret: bytes
 ) -> PageResult[Item]:
-    where = where_clauses(spec, query)
+    where = where_clauses(spec, query, conn.dialect.name)
     order_keys: list[tuple[ColumnElement[Any], bool]] = [
         (key.column, desc) for key, desc in query.sort
     ]
@@ -455,9 +605,11 @@ async def fetch_page(
     if backwards:
         rows.reverse()
 
+    def key_of(row: Row) -> list[Any]:
+        return [_cursor_value(row[f"_k{i}"]) for i in range(len(order_keys))]
+
     def cursor_at(row: Row, direction: Literal["next", "prev"]) -> str:
-        values = [_cursor_value(row[f"_k{i}"]) for i in range(len(order_keys))]
-        return encode_cursor(Cursor(direction, values, query.fingerprint), secret)
+        return encode_cursor(Cursor(direction, key_of(row), query.fingerprint), secret)
 
     has_next = more if not backwards else query.cursor is not None
     has_prev = more if backwards else query.cursor is not None
@@ -475,7 +627,81 @@ async def fetch_page(
         if where:
             count_stmt = count_stmt.where(*where)
         total = int((await conn.execute(count_stmt)).scalar_one())
-    return PageResult(items, next_cursor, prev_cursor, total)
+    last_key = key_of(rows[-1]) if rows and more and not backwards else None
+    return PageResult(items, next_cursor, prev_cursor, total, last_key)
+
+
+async def fetch_facets(conn: AsyncConnection, spec: ListSpec[Any], query: ListQuery) -> Facets:
+    """Value counts per facet; each facet applies every filter except its own (so a client can
+    see the alternatives to what it selected)."""
+    facets: Facets = {}
+    for name in query.facets:
+        column = spec.filter_by_name[name].column
+        assert column is not None
+        stmt = (
+            sa.select(column.label("value"), sa.func.count().label("n"))
+            .select_from(spec.table)
+            .where(*where_clauses(spec, query, conn.dialect.name, skip_field=name))
+            .group_by(column)
+            .order_by(sa.desc("n"), column.is_(None), column)
+            .limit(MAX_FACET_VALUES)
+        )
+        facets[name] = [FacetValue(r.value, int(r.n)) for r in await conn.execute(stmt)]
+    return facets
+
+
+# ---------------------------------------------------------------- shaping: fields and expand
+
+
+async def fetch_by_ids(
+    conn: AsyncConnection, spec: ListSpec[Any], ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Records of one resource by id, as wire dicts, in two queries at most."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    stmt = sa.select(*spec.columns).select_from(spec.table).where(spec.id_column.in_(wanted))
+    rows = list((await conn.execute(stmt)).mappings())
+    extras = await spec.load_extras(conn, [r["id"] for r in rows]) if spec.load_extras else {}
+    return {r["id"]: msgspec.to_builtins(spec.to_item(r, extras.get(r["id"], {}))) for r in rows}
+
+
+async def expand_items(
+    conn: AsyncConnection,
+    spec: ListSpec[Any],
+    items: list[dict[str, Any]],
+    paths: Sequence[tuple[str, ...]],
+) -> None:
+    """Attach `expanded[relation]` to each item: one query per relation and depth (no N+1)."""
+    by_relation: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for path in paths:
+        by_relation[path[0]].append(path[1:])
+    for name, rest in by_relation.items():
+        relation = spec.relations[name]
+        target = REGISTRY[relation.resource]
+        related = await fetch_by_ids(
+            conn, target, (item[relation.field] for item in items if item.get(relation.field))
+        )
+        deeper = [p for p in rest if p]
+        if deeper:
+            await expand_items(conn, target, list(related.values()), deeper)
+        for item in items:
+            key = item.get(relation.field)
+            item.setdefault("expanded", {})[name] = related.get(key) if key else None
+
+
+async def shape_items(
+    conn: AsyncConnection, spec: ListSpec[Any], items: Sequence[Any], shape: Shape
+) -> list[Any]:
+    if shape.plain:
+        return list(items)
+    shaped: list[dict[str, Any]] = [msgspec.to_builtins(item) for item in items]
+    if shape.expand:
+        await expand_items(conn, spec, shaped, shape.expand)
+    if shape.fields is not None:
+        keep = shape.fields | ({"expanded"} if shape.expand else set())
+        shaped = [{k: v for k, v in item.items() if k in keep} for item in shaped]
+    return shaped
 
 
 # ---------------------------------------------------------------- envelope and links
@@ -491,17 +717,25 @@ def page_url(request: Request[Any, Any, Any], cursor: str | None) -> str:
 
 
 def build_page(
-    request: Request[Any, Any, Any], spec: ListSpec[Any], query: ListQuery, result: PageResult[Any]
+    request: Request[Any, Any, Any],
+    spec: ListSpec[Any],
+    query: ListQuery,
+    result: PageResult[Any],
+    items: list[Any],
+    facets: Facets | None,
 ) -> tuple[Any, dict[str, str]]:
     next_url = page_url(request, result.next_cursor) if result.next_cursor else None
     prev_url = page_url(request, result.prev_cursor) if result.prev_cursor else None
     page = spec.page_type(
-        data=result.items,
+        data=items,
         page=PageInfo(query.limit, result.next_cursor, result.prev_cursor),
         links=PageLinks(
-            self=page_url(request, query_cursor(request)), next=next_url, prev=prev_url
+            self=page_url(request, request.query_params.get("cursor")),
+            next=next_url,
+            prev=prev_url,
         ),
         total=Total(result.total, "exact" if query.count else "none"),
+        facets=facets,
     )
     link_parts = [
         f'<{url}>; rel="{rel}"' for rel, url in (("next", next_url), ("prev", prev_url)) if url
@@ -510,124 +744,59 @@ def build_page(
     return page, headers
 
 
-def query_cursor(request: Request[Any, Any, Any]) -> str | None:
-    return request.query_params.get("cursor")
+# ---------------------------------------------------------------- exports
 
 
-# ---------------------------------------------------------------- OpenAPI
+def _flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """One CSV row: nested objects become `a.b` columns, lists become JSON text."""
+    flat: dict[str, Any] = {}
+    for key, value in item.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and key not in {"null_reasons", "expanded"}:
+            flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, list | dict):
+            flat[name] = msgspec.json.encode(value).decode() if value else ""
+        elif value is None:
+            flat[name] = ""
+        else:
+            flat[name] = value
+    return flat
 
 
-# What `_parse_scalar` accepts, stated in the schema so clients (and schemathesis) know it.
-NO_NUL = r"^[^\u0000]*$"
-LIST_ITEM = r"^[^,\u0000]+$"
+async def export_lines(
+    request: Request[Any, Any, Any], spec: ListSpec[Any], query: ListQuery, secret: bytes
+) -> AsyncIterator[bytes]:
+    """Every matching row, in keyset batches on a connection of its own (the request's
+    connection is released when the handler returns, before the body is streamed)."""
+    engine = request.app.state.engine
+    batch = dataclasses.replace(query, limit=EXPORT_BATCH, count=False, cursor=None)
+    buffer = io.StringIO()
+    writer: csv.DictWriter[str] | None = None
+    async with engine.connect() as conn:
+        while True:
+            result = await fetch_page(conn, spec, batch, secret)
+            items = await shape_items(conn, spec, result.items, query.shape)
+            if query.export == "ndjson":
+                yield b"".join(msgspec.json.encode(item) + b"\n" for item in items)
+            else:
+                rows = [_flatten(msgspec.to_builtins(item)) for item in items]
+                if writer is None:
+                    header = list(rows[0]) if rows else _csv_header(spec, query.shape)
+                    writer = csv.DictWriter(buffer, header, extrasaction="ignore")
+                    writer.writeheader()
+                writer.writerows(rows)
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+            if result.last_key is None:
+                return
+            batch = dataclasses.replace(
+                batch, cursor=Cursor("next", result.last_key, query.fingerprint)
+            )
 
 
-def _scalar_schema(flt: FilterField, op: Op, *, in_list: bool = False) -> Schema:
-    if op == "isnull" or flt.type is bool:
-        return Schema(type=OpenAPIType.BOOLEAN)
-    if flt.type is int:
-        return Schema(type=OpenAPIType.INTEGER, minimum=-(10**14), maximum=10**14)
-    if flt.type is Decimal:
-        return Schema(type=OpenAPIType.NUMBER, exclusive_minimum=-1e14, exclusive_maximum=1e14)
-    if flt.enum is not None and op in {"eq", "not", "in"}:
-        return Schema(type=OpenAPIType.STRING, enum=list(flt.enum))
-    return Schema(
-        type=OpenAPIType.STRING,
-        max_length=MAX_VALUE_LENGTH,
-        min_length=1 if in_list else None,
-        pattern=LIST_ITEM if in_list else NO_NUL,
-    )
-
-
-def _parameter(flt: FilterField, op: Op) -> Parameter:
-    name = flt.name if op == "eq" else f"{flt.name}__{op}"
-    example = flt.example if op in {"eq", "not"} and flt.example is not None else None
-    if op == "in":
-        # A comma-separated list: OpenAPI's form style without explode.
-        return Parameter(
-            name=name,
-            param_in="query",
-            required=False,
-            description=f"{flt.description} — {_OP_DOC[op]}.",
-            schema=Schema(
-                type=OpenAPIType.ARRAY,
-                items=_scalar_schema(flt, op, in_list=True),
-                min_items=1,
-                max_items=MAX_IN_VALUES,
-            ),
-            style="form",
-            explode=False,
-            examples={"example": Example(value=[flt.example])} if flt.example is not None else None,
-        )
-    return Parameter(
-        name=name,
-        param_in="query",
-        required=False,
-        description=f"{flt.description} — {_OP_DOC[op]}.",
-        schema=_scalar_schema(flt, op),
-        examples={"example": Example(value=example)} if example is not None else None,
-    )
-
-
-def sort_pattern(spec: ListSpec[Any]) -> str:
-    keys = "|".join(s.name for s in spec.sort_keys)
-    return rf"^-?({keys})(,-?({keys})){{0,{MAX_SORT_KEYS - 1}}}$"
-
-
-def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
-    sort_names = ", ".join(f"`{s.name}`" for s in spec.sort_keys)
-    params = [
-        Parameter(
-            name="limit",
-            param_in="query",
-            required=False,
-            description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
-            schema=Schema(
-                type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT
-            ),
-        ),
-        Parameter(
-            name="cursor",
-            param_in="query",
-            required=False,
-            description="Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to "
-            "the filters and sort it was issued for; reusing it with others is a 400.",
-            schema=Schema(type=OpenAPIType.STRING),
-        ),
-        Parameter(
-            name="sort",
-            param_in="query",
-            required=False,
-            description=f"Comma-separated sort keys, `-` prefix for descending. Allowed: {sort_names}. "
-            f"The id is always the final tie-breaker. Default `{spec.default_sort}`.",
-            schema=Schema(
-                type=OpenAPIType.STRING, default=spec.default_sort, pattern=sort_pattern(spec)
-            ),
-            examples={"default": Example(value=spec.default_sort)},
-        ),
-        Parameter(
-            name="count",
-            param_in="query",
-            required=False,
-            description="`exact` (default) includes `total.value`; `none` skips counting.",
-            schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
-        ),
-    ]
-    params.extend(_parameter(flt, op) for flt in spec.filters for op in flt.ops)
-    return params
-
-
-def operation_class(spec: ListSpec[Any]) -> type[Operation]:
-    """An Operation subclass that documents the spec's query parameters."""
-    extra = list_parameters(spec)
-
-    def __post_init__(self: Operation) -> None:
-        self.parameters = [*(self.parameters or []), *extra]
-
-    cls = type(
-        f"{spec.resource.title()}ListOperation", (Operation,), {"__post_init__": __post_init__}
-    )
-    return dataclasses.dataclass(cls)
+def _csv_header(spec: ListSpec[Any], shape: Shape) -> list[str]:
+    return [n for n in spec.field_names if shape.fields is None or n in shape.fields]
 
 
 # ---------------------------------------------------------------- handlers' shared steps
@@ -641,11 +810,20 @@ def cursor_secret(request: Request[Any, Any, Any]) -> bytes:
 async def list_response(
     request: Request[Any, Any, Any], conn: AsyncConnection, spec: ListSpec[Any]
 ) -> Response[Any]:
-    """Parse the query, fetch one page and wrap it with cursors, links and `Link` header."""
+    """Parse the query, then either stream an export or return one page with its links."""
     secret = cursor_secret(request)
     query = parse_list_query(request, spec, secret)
+    if query.export is not None:
+        filename = f"{spec.resource}.{query.export}"
+        return Stream(
+            export_lines(request, spec, query, secret),
+            media_type=EXPORT_MEDIA_TYPES[query.export],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
     result = await fetch_page(conn, spec, query, secret)
-    page, headers = build_page(request, spec, query, result)
+    items = await shape_items(conn, spec, result.items, query.shape)
+    facets = await fetch_facets(conn, spec, query) if query.facets else None
+    page, headers = build_page(request, spec, query, result, items, facets)
     return Response(page, headers=headers)
 
 
@@ -656,6 +834,17 @@ async def fetch_item(conn: AsyncConnection, spec: ListSpec[Item], item_id: str) 
         return None
     extras = await spec.load_extras(conn, [item_id]) if spec.load_extras else {}
     return spec.to_item(row, extras.get(item_id, {}))
+
+
+async def detail_response(
+    request: Request[Any, Any, Any], conn: AsyncConnection, spec: ListSpec[Any], item: Any
+) -> Response[Any]:
+    """A detail body, with `fields` and `expand` applied when asked for."""
+    reject_unknown(request, DETAIL_PARAMS)
+    shape = parse_shape(request, spec, [f.name for f in msgspec.structs.fields(type(item))])
+    if shape.plain:
+        return Response(item)
+    return Response((await shape_items(conn, spec, [item], shape))[0])
 
 
 # ---------------------------------------------------------------- reusable filter builders
@@ -706,3 +895,214 @@ def link_filter(
         return sa.not_(linked) if op == "not" else linked
 
     return build
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+# What `_parse_scalar` accepts, stated in the schema so clients (and schemathesis) know it.
+NO_NUL = r"^[^\u0000]*$"
+LIST_ITEM = r"^[^,\u0000]+$"
+
+
+def _scalar_schema(flt: FilterField, op: Op, *, in_list: bool = False) -> Schema:
+    if op == "isnull" or flt.type is bool:
+        return Schema(type=OpenAPIType.BOOLEAN)
+    if flt.type is int:
+        return Schema(type=OpenAPIType.INTEGER, minimum=-(10**14), maximum=10**14)
+    if flt.type is Decimal:
+        return Schema(type=OpenAPIType.NUMBER, exclusive_minimum=-1e14, exclusive_maximum=1e14)
+    if flt.enum is not None and op in {"eq", "not", "in"}:
+        return Schema(type=OpenAPIType.STRING, enum=list(flt.enum))
+    return Schema(
+        type=OpenAPIType.STRING,
+        max_length=MAX_VALUE_LENGTH,
+        min_length=1 if in_list else None,
+        pattern=LIST_ITEM if in_list else NO_NUL,
+    )
+
+
+def _list_parameter(name: str, description: str, items: Schema, example: Any = None) -> Parameter:
+    # A comma-separated list: OpenAPI's form style without explode.
+    return Parameter(
+        name=name,
+        param_in="query",
+        required=False,
+        description=description,
+        schema=Schema(type=OpenAPIType.ARRAY, items=items, min_items=1, max_items=MAX_IN_VALUES),
+        style="form",
+        explode=False,
+        examples={"example": Example(value=example)} if example is not None else None,
+    )
+
+
+def _filter_parameter(flt: FilterField, op: Op) -> Parameter:
+    name = flt.name if op == "eq" else f"{flt.name}__{op}"
+    # Examples go in the description: as `examples`, Swagger UI's "Try it out" pre-fills every
+    # filter at once, and the combination matches nothing.
+    hint = f" Example: `{flt.example}`." if flt.example is not None and op in {"eq", "in"} else ""
+    description = f"{flt.description} — {_OP_DOC[op]}.{hint}"
+    if op == "in":
+        return _list_parameter(name, description, _scalar_schema(flt, op, in_list=True))
+    return Parameter(
+        name=name,
+        param_in="query",
+        required=False,
+        description=description,
+        schema=_scalar_schema(flt, op),
+    )
+
+
+def sort_pattern(spec: ListSpec[Any]) -> str:
+    keys = "|".join(s.name for s in spec.sort_keys)
+    return rf"^-?({keys})(,-?({keys})){{0,{MAX_SORT_KEYS - 1}}}$"
+
+
+def _expand_paths(spec: ListSpec[Any]) -> list[str]:
+    paths: list[str] = []
+    for name, relation in spec.relations.items():
+        paths.append(name)
+        paths.extend(f"{name}.{sub}" for sub in REGISTRY[relation.resource].relations)
+    return paths
+
+
+def shape_parameters(spec: ListSpec[Any], item_type: type[Any] | None = None) -> list[Parameter]:
+    names = [f.name for f in msgspec.structs.fields(item_type)] if item_type else spec.field_names
+    params = [
+        _list_parameter(
+            "fields",
+            "Sparse fieldset: only these fields of each item (`id` is always kept). The "
+            "response then omits the other fields.",
+            Schema(type=OpenAPIType.STRING, enum=list(names)),
+            example=["id", names[1]],
+        )
+    ]
+    if spec.relations:
+        params.append(
+            _list_parameter(
+                "expand",
+                "Related records to embed under each item's `expanded` object, by relation "
+                "name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation.",
+                Schema(type=OpenAPIType.STRING, enum=_expand_paths(spec)),
+                example=[next(iter(spec.relations))],
+            )
+        )
+    return params
+
+
+def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
+    sort_names = ", ".join(f"`{s.name}`" for s in spec.sort_keys)
+    params = [
+        Parameter(
+            name="limit",
+            param_in="query",
+            required=False,
+            description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+            schema=Schema(
+                type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT
+            ),
+        ),
+        Parameter(
+            name="cursor",
+            param_in="query",
+            required=False,
+            description="Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is "
+            "bound to the filters, search and sort it was issued for; reusing it with others "
+            "is a 400.",
+            schema=Schema(type=OpenAPIType.STRING, max_length=2048),
+        ),
+        Parameter(
+            name="sort",
+            param_in="query",
+            required=False,
+            description=f"Comma-separated sort keys, `-` prefix for descending. Allowed: "
+            f"{sort_names}. The id is always the final tie-breaker. Default "
+            f"`{spec.default_sort}`.",
+            schema=Schema(
+                type=OpenAPIType.STRING, default=spec.default_sort, pattern=sort_pattern(spec)
+            ),
+            examples={"default": Example(value=spec.default_sort)},
+        ),
+        Parameter(
+            name="count",
+            param_in="query",
+            required=False,
+            description="`exact` (default) includes `total.value`; `none` skips counting.",
+            schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
+        ),
+        Parameter(
+            name="format",
+            param_in="query",
+            required=False,
+            description="`json` (default, one page) or a streamed export of every matching "
+            "row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or "
+            "`application/x-ndjson`). Exports honour filters, search, sort, fields and expand.",
+            schema=Schema(type=OpenAPIType.STRING, enum=["json", "csv", "ndjson"], default="json"),
+        ),
+        *shape_parameters(spec),
+    ]
+    if spec.facet_names:
+        params.append(
+            _list_parameter(
+                "facet",
+                "Count the values of these fields (`facets.<field>`: value and count, most "
+                "frequent first, at most 50). Each facet applies every other filter, not its own.",
+                Schema(type=OpenAPIType.STRING, enum=list(spec.facet_names)),
+                example=[spec.facet_names[0]],
+            )
+        )
+    if spec.searchable:
+        params.append(
+            Parameter(
+                name="q",
+                param_in="query",
+                required=False,
+                description="Full-text search in Chinese (and Latin words/numbers). Every "
+                "space-separated word must occur; a Chinese word matches as a phrase, so 2-"
+                "character words like 工坊 or 丽水 are found.",
+                schema=Schema(
+                    type=OpenAPIType.STRING,
+                    min_length=1,
+                    max_length=MAX_QUERY_LENGTH,
+                    pattern=SEARCHABLE.pattern,
+                ),
+                examples={"example": Example(value="工坊")},
+            )
+        )
+    params.extend(_filter_parameter(flt, op) for flt in spec.filters for op in flt.ops)
+    return params
+
+
+def _export_content() -> dict[str, OpenAPIMediaType]:
+    text = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+    return {"text/csv": text, "application/x-ndjson": text}
+
+
+def operation_class(spec: ListSpec[Any]) -> type[Operation]:
+    """An Operation subclass that documents the spec's list parameters and export formats.
+
+    Parameters are computed when the schema is generated, once every resource has registered
+    (expand paths reach into related specs)."""
+
+    def __post_init__(self: Operation) -> None:
+        self.parameters = [*(self.parameters or []), *list_parameters(spec)]
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            ok.content.update(_export_content())
+
+    cls = type(
+        f"{spec.resource.title()}ListOperation", (Operation,), {"__post_init__": __post_init__}
+    )
+    return dataclasses.dataclass(cls)
+
+
+def detail_operation_class(
+    spec: ListSpec[Any], item_type: type[Any] | None = None
+) -> type[Operation]:
+    """An Operation subclass that documents `fields` and `expand` on a detail endpoint."""
+
+    def __post_init__(self: Operation) -> None:
+        self.parameters = [*(self.parameters or []), *shape_parameters(spec, item_type)]
+
+    name = f"{spec.resource.title()}DetailOperation"
+    return dataclasses.dataclass(type(name, (Operation,), {"__post_init__": __post_init__}))

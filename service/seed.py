@@ -32,6 +32,7 @@ from pypinyin import lazy_pinyin
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import create_engine
+from service.fulltext import make_entry
 from service.models import (
     Article,
     ArticleContributor,
@@ -45,6 +46,7 @@ from service.models import (
     Metric,
     Organisation,
     Region,
+    SearchEntry,
     table_of,
 )
 from service.quantity import QuantityError, find_numbers, parse_quantity
@@ -490,7 +492,26 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
         "article_initiative": _dedupe(article_inits, ("article_id", "initiative_id")),
         "metric": _parents_first(metrics, parent_key="growth_of_id"),
     }
+    tables["search_entry"] = search_entries(tables)
     return Curated(sources, tables, exclusions, metric_raw)
+
+
+def search_entries(tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The text each resource is searchable by (see service/fulltext.py)."""
+    rows: list[dict[str, Any]] = []
+    for a in tables["article"]:
+        parts = [a["kicker"], a["subheadline"], a["section"], a["byline"], *a["body"]]
+        rows.append(make_entry("articles", a["id"], a["headline"], parts))
+    for ini in tables["initiative"]:
+        parts = [ini["name_en"], *ini["aliases"], ini["summary"]]
+        rows.append(make_entry("initiatives", ini["id"], ini["name"], parts))
+    for org in tables["organisation"]:
+        parts = [org["name_en"], *org["aliases"]]
+        rows.append(make_entry("organisations", org["id"], org["name"], parts))
+    for m in tables["metric"]:
+        parts = [m["subject_en"], m["raw"], m["quote"]]
+        rows.append(make_entry("metrics", m["id"], m["subject"], parts))
+    return rows
 
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -556,6 +577,7 @@ TABLES: list[sa.Table] = [
     table_of(ArticleOrganisation),
     table_of(ArticleInitiative),
     table_of(Metric),
+    table_of(SearchEntry),
 ]
 
 

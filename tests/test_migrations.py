@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from alembic import command
 from service.db import create_engine
+from service.models import declared_in_models
 from tests.conftest import alembic_config
 
 
@@ -32,7 +33,9 @@ def _model_diff(url: str) -> list[object]:
         engine = create_engine(url, pool=False)
 
         def compare(conn: Connection) -> list[object]:
-            context = MigrationContext.configure(conn, opts={"compare_type": False})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": False, "include_name": declared_in_models}
+            )
             return list(compare_metadata(context, SQLModel.metadata))
 
         async with engine.connect() as conn:
@@ -48,7 +51,16 @@ class TestMigrations:
         url = f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
         config = alembic_config(url)
         command.upgrade(config, "head")
-        assert {"metric", "article", "organisation", "initiative", "region"} <= _table_names(url)
+        tables = _table_names(url)
+        assert {
+            "metric",
+            "article",
+            "organisation",
+            "initiative",
+            "region",
+            "search_entry",
+        } <= tables
+        assert "search_entry_fts" in tables
         assert _model_diff(url) == []
         command.downgrade(config, "base")
         assert _table_names(url) <= {"alembic_version"}

@@ -28,13 +28,17 @@ from service.query import (
     KEY_OPS,
     RELATION_OPS,
     TEXT_OPS,
+    Facets,
     FilterField,
     ListSpec,
     PageInfo,
     PageLinks,
+    Relation,
     Row,
     SortKey,
     Total,
+    detail_operation_class,
+    detail_response,
     fetch_item,
     link_filter,
     list_response,
@@ -90,13 +94,14 @@ class ArticleDetail(ArticleOut):
     initiatives: list[Mention]
 
 
-class ArticlePage(msgspec.Struct):
+class ArticlePage(msgspec.Struct, omit_defaults=True):
     """A page of articles."""
 
     data: list[ArticleOut]
     page: PageInfo
     links: PageLinks
     total: Total
+    facets: Facets | None = None
 
 
 t = table_of(Article)
@@ -154,6 +159,7 @@ def _contributor_role_filter(op: Any, value: Any) -> sa.ColumnElement[bool]:
 
 ARTICLES: ListSpec[ArticleOut] = ListSpec(
     resource="articles",
+    item_type=ArticleOut,
     page_type=ArticlePage,
     table=t,
     id_column=c.id,
@@ -169,6 +175,7 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
             "Document id",
             column=c.document_id,
             example="lishui-2022-08-page",
+            facet=True,
         ),
         FilterField(
             "kind",
@@ -178,6 +185,7 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
             column=c.kind,
             enum=ARTICLE_KINDS,
             example="news",
+            facet=True,
         ),
         FilterField(
             "region",
@@ -187,6 +195,7 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
             column=c.region_id,
             build=region_filter(c.region_id),
             example="li-shui-shi",
+            facet=True,
         ),
         FilterField(
             "contributor",
@@ -225,9 +234,12 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
             "Page the article continues on (下转…)",
             column=c.continued_on,
             example="第三版",
+            facet=True,
         ),
         FilterField("headline", str, TEXT_OPS, "Headline", column=c.headline),
-        FilterField("section", str, TEXT_OPS, "Section or column banner", column=c.section),
+        FilterField(
+            "section", str, TEXT_OPS, "Section or column banner", column=c.section, facet=True
+        ),
     ],
     sort_keys=[
         SortKey("document", c.document_id, str),
@@ -235,6 +247,11 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
         SortKey("headline", c.headline, str),
         SortKey("kind", c.kind, str),
     ],
+    relations={
+        "document": Relation("document", "documents"),
+        "region": Relation("region", "regions"),
+    },
+    searchable=True,
     default_sort="document,position",
 )
 
@@ -278,14 +295,18 @@ class ArticleController(Controller):
         summary="Get an article with the organisations and initiatives it names",
         responses=DETAIL_ERRORS,
         raises=[NotFoundException],
+        operation_class=detail_operation_class(ARTICLES, ArticleDetail),
     )
-    async def get_article(self, db: Db, article_id: ResourceId) -> ArticleDetail:
+    async def get_article(
+        self, request: Request[Any, Any, Any], db: Db, article_id: ResourceId
+    ) -> Response[ArticleDetail]:
         item = await fetch_item(db, ARTICLES, article_id)
         if item is None:
             raise NotFoundException(f"No article with id {article_id!r}")
         mentions = await load_mentions(db, article_id)
-        return ArticleDetail(
+        body = ArticleDetail(
             **msgspec.structs.asdict(item),
             organisations=mentions["organisations"],
             initiatives=mentions["initiatives"],
         )
+        return await detail_response(request, db, ARTICLES, body)

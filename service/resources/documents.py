@@ -14,6 +14,7 @@ from service.db import Db
 from service.models import Document, table_of
 from service.problems import COMMON_ERRORS, DETAIL_ERRORS
 from service.query import (
+    Facets,
     FilterField,
     ListSpec,
     PageInfo,
@@ -21,6 +22,8 @@ from service.query import (
     Row,
     SortKey,
     Total,
+    detail_operation_class,
+    detail_response,
     list_response,
     operation_class,
 )
@@ -55,13 +58,14 @@ class DocumentDetail(DocumentOut):
     text: str
 
 
-class DocumentPage(msgspec.Struct):
+class DocumentPage(msgspec.Struct, omit_defaults=True):
     """A page of documents."""
 
     data: list[DocumentOut]
     page: PageInfo
     links: PageLinks
     total: Total
+    facets: Facets | None = None
 
 
 t = table_of(Document)
@@ -94,6 +98,7 @@ def to_item(row: Row, _extras: Mapping[str, Any]) -> DocumentOut:
 
 DOCUMENTS: ListSpec[DocumentOut] = ListSpec(
     resource="documents",
+    item_type=DocumentOut,
     page_type=DocumentPage,
     table=t,
     id_column=c.id,
@@ -108,9 +113,12 @@ DOCUMENTS: ListSpec[DocumentOut] = ListSpec(
             "Estimated publication date (ISO prefix, e.g. 2022-08)",
             column=c.date_estimate,
             example="2022-08",
+            facet=True,
         ),
     ],
     sort_keys=[SortKey("date_estimate", c.date_estimate, str)],
+    relations={},
+    searchable=False,
     default_sort="date_estimate",
 )
 
@@ -137,9 +145,13 @@ class DocumentController(Controller):
         summary="Get a source document with its full text",
         responses=DETAIL_ERRORS,
         raises=[NotFoundException],
+        operation_class=detail_operation_class(DOCUMENTS, DocumentDetail),
     )
-    async def get_document(self, db: Db, document_id: ResourceId) -> DocumentDetail:
+    async def get_document(
+        self, request: Request[Any, Any, Any], db: Db, document_id: ResourceId
+    ) -> Response[DocumentDetail]:
         row = (await db.execute(sa.select(t).where(c.id == document_id))).mappings().first()
         if row is None:
             raise NotFoundException(f"No document with id {document_id!r}")
-        return DocumentDetail(**_fields(row), text=row["text"])
+        body = DocumentDetail(**_fields(row), text=row["text"])
+        return await detail_response(request, db, DOCUMENTS, body)

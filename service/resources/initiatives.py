@@ -26,13 +26,17 @@ from service.query import (
     KEY_OPS,
     RELATION_OPS,
     TEXT_OPS,
+    Facets,
     FilterField,
     ListSpec,
     PageInfo,
     PageLinks,
+    Relation,
     Row,
     SortKey,
     Total,
+    detail_operation_class,
+    detail_response,
     fetch_item,
     link_filter,
     list_response,
@@ -77,13 +81,14 @@ class InitiativeDetail(InitiativeOut):
     mentions: list[Mention]
 
 
-class InitiativePage(msgspec.Struct):
+class InitiativePage(msgspec.Struct, omit_defaults=True):
     """A page of initiatives."""
 
     data: list[InitiativeOut]
     page: PageInfo
     links: PageLinks
     total: Total
+    facets: Facets | None = None
 
 
 t = table_of(Initiative)
@@ -129,6 +134,7 @@ def _organisation_role_filter(op: Any, value: Any) -> sa.ColumnElement[bool]:
 
 INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
     resource="initiatives",
+    item_type=InitiativeOut,
     page_type=InitiativePage,
     table=t,
     id_column=c.id,
@@ -145,6 +151,7 @@ INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
             column=c.kind,
             enum=INITIATIVE_KINDS,
             example="app",
+            facet=True,
         ),
         FilterField(
             "region",
@@ -154,6 +161,7 @@ INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
             column=c.region_id,
             build=region_filter(c.region_id),
             example="li-shui-shi",
+            facet=True,
         ),
         FilterField(
             "parent",
@@ -162,6 +170,7 @@ INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
             "Parent initiative id",
             column=c.parent_id,
             example="gong-fu-gong-fang",
+            facet=True,
         ),
         FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         FilterField(
@@ -191,6 +200,11 @@ INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
         SortKey("name", c.name, str),
         SortKey("kind", c.kind, str),
     ],
+    relations={
+        "region": Relation("region", "regions"),
+        "parent": Relation("parent", "initiatives"),
+    },
+    searchable=True,
     default_sort="name",
 )
 
@@ -232,10 +246,14 @@ class InitiativeController(Controller):
         summary="Get an initiative with its mentions",
         responses=DETAIL_ERRORS,
         raises=[NotFoundException],
+        operation_class=detail_operation_class(INITIATIVES, InitiativeDetail),
     )
-    async def get_initiative(self, db: Db, initiative_id: ResourceId) -> InitiativeDetail:
+    async def get_initiative(
+        self, request: Request[Any, Any, Any], db: Db, initiative_id: ResourceId
+    ) -> Response[InitiativeDetail]:
         item = await fetch_item(db, INITIATIVES, initiative_id)
         if item is None:
             raise NotFoundException(f"No initiative with id {initiative_id!r}")
         mentions = await load_mentions(db, initiative_id, item.name)
-        return InitiativeDetail(**msgspec.structs.asdict(item), mentions=mentions)
+        body = InitiativeDetail(**msgspec.structs.asdict(item), mentions=mentions)
+        return await detail_response(request, db, INITIATIVES, body)

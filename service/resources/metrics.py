@@ -17,13 +17,17 @@ from service.query import (
     KEY_OPS,
     NUMBER_OPS,
     TEXT_OPS,
+    Facets,
     FilterField,
     ListSpec,
     PageInfo,
     PageLinks,
+    Relation,
     Row,
     SortKey,
     Total,
+    detail_operation_class,
+    detail_response,
     fetch_item,
     list_response,
     operation_class,
@@ -69,13 +73,14 @@ class MetricOut(msgspec.Struct):
     null_reasons: dict[str, str]
 
 
-class MetricPage(msgspec.Struct):
+class MetricPage(msgspec.Struct, omit_defaults=True):
     """A page of metrics."""
 
     data: list[MetricOut]
     page: PageInfo
     links: PageLinks
     total: Total
+    facets: Facets | None = None
 
 
 t = table_of(Metric)
@@ -110,6 +115,7 @@ def to_item(row: Row, _extras: Mapping[str, Any]) -> MetricOut:
 
 METRICS: ListSpec[MetricOut] = ListSpec(
     resource="metrics",
+    item_type=MetricOut,
     page_type=MetricPage,
     table=t,
     id_column=c.id,
@@ -117,8 +123,8 @@ METRICS: ListSpec[MetricOut] = ListSpec(
     to_item=to_item,
     filters=[
         FilterField("id", str, ("in",), "Metric id", column=c.id),
-        FilterField("article", str, KEY_OPS, "Article id", column=c.article_id),
-        FilterField("document", str, KEY_OPS, "Document id", column=c.document_id),
+        FilterField("article", str, KEY_OPS, "Article id", column=c.article_id, facet=True),
+        FilterField("document", str, KEY_OPS, "Document id", column=c.document_id, facet=True),
         FilterField(
             "region",
             str,
@@ -127,6 +133,7 @@ METRICS: ListSpec[MetricOut] = ListSpec(
             column=c.region_id,
             build=region_filter(c.region_id),
             example="li-shui-shi",
+            facet=True,
         ),
         FilterField(
             "initiative",
@@ -135,8 +142,11 @@ METRICS: ListSpec[MetricOut] = ListSpec(
             "Initiative id",
             column=c.initiative_id,
             example="gong-fu-gong-fang",
+            facet=True,
         ),
-        FilterField("organisation", str, KEY_OPS, "Organisation id", column=c.organisation_id),
+        FilterField(
+            "organisation", str, KEY_OPS, "Organisation id", column=c.organisation_id, facet=True
+        ),
         FilterField(
             "growth_of",
             str,
@@ -152,9 +162,16 @@ METRICS: ListSpec[MetricOut] = ListSpec(
             column=c.kind,
             enum=METRIC_KINDS,
             example="money",
+            facet=True,
         ),
         FilterField(
-            "unit", str, KEY_OPS, "Base unit (元, 个, %, 亩 …)", column=c.unit, example="元"
+            "unit",
+            str,
+            KEY_OPS,
+            "Base unit (元, 个, %, 亩 …)",
+            column=c.unit,
+            example="元",
+            facet=True,
         ),
         FilterField(
             "qualifier",
@@ -162,12 +179,23 @@ METRICS: ListSpec[MetricOut] = ListSpec(
             KEY_OPS,
             "Approximation marker (余, 以上, 近, 超, 约 …)",
             column=c.qualifier,
+            facet=True,
         ),
         FilterField(
-            "cumulative", bool, ("eq",), "Stated as cumulative (累计)", column=c.cumulative
+            "cumulative",
+            bool,
+            ("eq",),
+            "Stated as cumulative (累计)",
+            column=c.cumulative,
+            facet=True,
         ),
         FilterField(
-            "period", str, TEXT_OPS, "Period as written (上半年, 今年以来 …)", column=c.period
+            "period",
+            str,
+            TEXT_OPS,
+            "Period as written (上半年, 今年以来 …)",
+            column=c.period,
+            facet=True,
         ),
         FilterField("subject", str, ("contains", "startswith"), "Subject text", column=c.subject),
         FilterField(
@@ -181,6 +209,15 @@ METRICS: ListSpec[MetricOut] = ListSpec(
         SortKey("kind", c.kind, str),
         SortKey("subject", c.subject, str),
     ],
+    relations={
+        "article": Relation("article", "articles"),
+        "document": Relation("document", "documents"),
+        "region": Relation("region", "regions"),
+        "initiative": Relation("initiative", "initiatives"),
+        "organisation": Relation("organisation", "organisations"),
+        "growth_of": Relation("growth_of", "metrics"),
+    },
+    searchable=True,
     default_sort="document,position",
 )
 
@@ -207,9 +244,12 @@ class MetricController(Controller):
         summary="Get a metric",
         responses=DETAIL_ERRORS,
         raises=[NotFoundException],
+        operation_class=detail_operation_class(METRICS, MetricOut),
     )
-    async def get_metric(self, db: Db, metric_id: ResourceId) -> MetricOut:
+    async def get_metric(
+        self, request: Request[Any, Any, Any], db: Db, metric_id: ResourceId
+    ) -> Response[MetricOut]:
         item = await fetch_item(db, METRICS, metric_id)
         if item is None:
             raise NotFoundException(f"No metric with id {metric_id!r}")
-        return item
+        return await detail_response(request, db, METRICS, item)

@@ -25,13 +25,17 @@ from service.query import (
     KEY_OPS,
     RELATION_OPS,
     TEXT_OPS,
+    Facets,
     FilterField,
     ListSpec,
     PageInfo,
     PageLinks,
+    Relation,
     Row,
     SortKey,
     Total,
+    detail_operation_class,
+    detail_response,
     fetch_item,
     link_filter,
     list_response,
@@ -85,13 +89,14 @@ class OrganisationDetail(OrganisationOut):
     mentions: list[Mention]
 
 
-class OrganisationPage(msgspec.Struct):
+class OrganisationPage(msgspec.Struct, omit_defaults=True):
     """A page of organisations."""
 
     data: list[OrganisationOut]
     page: PageInfo
     links: PageLinks
     total: Total
+    facets: Facets | None = None
 
 
 t = table_of(Organisation)
@@ -115,6 +120,7 @@ def to_item(row: Row, _extras: Mapping[str, Any]) -> OrganisationOut:
 
 ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
     resource="organisations",
+    item_type=OrganisationOut,
     page_type=OrganisationPage,
     table=t,
     id_column=c.id,
@@ -130,6 +136,7 @@ ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
             column=c.kind,
             enum=ORGANISATION_KINDS,
             example="bank",
+            facet=True,
         ),
         FilterField(
             "region",
@@ -139,8 +146,11 @@ ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
             column=c.region_id,
             build=region_filter(c.region_id),
             example="li-shui-shi",
+            facet=True,
         ),
-        FilterField("parent", str, KEY_OPS, "Parent organisation id", column=c.parent_id),
+        FilterField(
+            "parent", str, KEY_OPS, "Parent organisation id", column=c.parent_id, facet=True
+        ),
         FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         FilterField("name_en", str, ("contains", "startswith"), "English name", column=c.name_en),
         FilterField(
@@ -163,6 +173,11 @@ ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
         SortKey("name", c.name, str),
         SortKey("kind", c.kind, str),
     ],
+    relations={
+        "region": Relation("region", "regions"),
+        "parent": Relation("parent", "organisations"),
+    },
+    searchable=True,
     default_sort="name",
 )
 
@@ -211,8 +226,11 @@ class OrganisationController(Controller):
         summary="Get an organisation with its initiatives and mentions",
         responses=DETAIL_ERRORS,
         raises=[NotFoundException],
+        operation_class=detail_operation_class(ORGANISATIONS, OrganisationDetail),
     )
-    async def get_organisation(self, db: Db, organisation_id: ResourceId) -> OrganisationDetail:
+    async def get_organisation(
+        self, request: Request[Any, Any, Any], db: Db, organisation_id: ResourceId
+    ) -> Response[OrganisationDetail]:
         item = await fetch_item(db, ORGANISATIONS, organisation_id)
         if item is None:
             raise NotFoundException(f"No organisation with id {organisation_id!r}")
@@ -221,6 +239,7 @@ class OrganisationController(Controller):
             Mention(item.id, item.name, r.article_id, r.quote, Span(r.span_start, r.span_end))
             for r in extra["mention_rows"]
         ]
-        return OrganisationDetail(
+        body = OrganisationDetail(
             **msgspec.structs.asdict(item), initiatives=extra["initiatives"], mentions=mentions
         )
+        return await detail_response(request, db, ORGANISATIONS, body)

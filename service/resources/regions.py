@@ -15,13 +15,17 @@ from service.problems import COMMON_ERRORS, DETAIL_ERRORS
 from service.query import (
     KEY_OPS,
     TEXT_OPS,
+    Facets,
     FilterField,
     ListSpec,
     PageInfo,
     PageLinks,
+    Relation,
     Row,
     SortKey,
     Total,
+    detail_operation_class,
+    detail_response,
     fetch_item,
     list_response,
     operation_class,
@@ -45,13 +49,14 @@ class RegionOut(msgspec.Struct):
     null_reasons: dict[str, str]
 
 
-class RegionPage(msgspec.Struct):
+class RegionPage(msgspec.Struct, omit_defaults=True):
     """A page of regions."""
 
     data: list[RegionOut]
     page: PageInfo
     links: PageLinks
     total: Total
+    facets: Facets | None = None
 
 
 t = table_of(Region)
@@ -73,6 +78,7 @@ def to_item(row: Row, _extras: Mapping[str, Any]) -> RegionOut:
 
 REGIONS: ListSpec[RegionOut] = ListSpec(
     resource="regions",
+    item_type=RegionOut,
     page_type=RegionPage,
     table=t,
     id_column=c.id,
@@ -88,9 +94,16 @@ REGIONS: ListSpec[RegionOut] = ListSpec(
             column=c.level,
             enum=REGION_LEVELS,
             example="county",
+            facet=True,
         ),
         FilterField(
-            "parent", str, KEY_OPS, "Parent region id", column=c.parent_id, example="li-shui-shi"
+            "parent",
+            str,
+            KEY_OPS,
+            "Parent region id",
+            column=c.parent_id,
+            example="li-shui-shi",
+            facet=True,
         ),
         FilterField(
             "within",
@@ -108,6 +121,8 @@ REGIONS: ListSpec[RegionOut] = ListSpec(
         SortKey("name", c.name, str),
         SortKey("level", c.level, str),
     ],
+    relations={"parent": Relation("parent", "regions")},
+    searchable=False,
     default_sort="level,name",
 )
 
@@ -132,9 +147,12 @@ class RegionController(Controller):
         summary="Get a region",
         responses=DETAIL_ERRORS,
         raises=[NotFoundException],
+        operation_class=detail_operation_class(REGIONS, RegionOut),
     )
-    async def get_region(self, db: Db, region_id: ResourceId) -> RegionOut:
+    async def get_region(
+        self, request: Request[Any, Any, Any], db: Db, region_id: ResourceId
+    ) -> Response[RegionOut]:
         item = await fetch_item(db, REGIONS, region_id)
         if item is None:
             raise NotFoundException(f"No region with id {region_id!r}")
-        return item
+        return await detail_response(request, db, REGIONS, item)

@@ -1,0 +1,210 @@
+"""Search across resources: `/v1/search?q=` with the type, title and a highlighted snippet."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get
+from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
+
+from service.db import Db
+from service.fulltext import MAX_QUERY_LENGTH, SEARCHABLE, entries, highlight, match_clause
+from service.fulltext import parse_query as parse_search
+from service.problems import COMMON_ERRORS, invalid
+from service.query import (
+    Cursor,
+    PageInfo,
+    PageLinks,
+    SortKey,
+    Total,
+    _names,
+    _single,
+    cursor_secret,
+    decode_cursor,
+    encode_cursor,
+    keyset_clause,
+    page_url,
+    parse_limit,
+    reject_unknown,
+)
+from service.resources.common import Span
+
+SEARCH_TYPES = ("articles", "initiatives", "metrics", "organisations")
+SearchType = Literal["articles", "initiatives", "metrics", "organisations"]
+PARAMS = frozenset({"q", "type", "limit", "cursor", "count"})
+# Results are ordered by (type, id) so both databases page through them identically.
+ORDER = ((SortKey("type", entries.c.resource, str), False),)
+
+
+class SearchHit(msgspec.Struct):
+    """A record matching the query: fetch it at `/v1/{type}/{id}`."""
+
+    type: SearchType
+    id: str
+    title: str
+    snippet: str
+    highlights: list[Span]
+
+
+class SearchPage(msgspec.Struct):
+    """A page of search hits."""
+
+    data: list[SearchHit]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+def _parameters() -> list[Parameter]:
+    return [
+        Parameter(
+            name="q",
+            param_in="query",
+            required=True,
+            description="Full-text query in Chinese (and Latin words/numbers); every "
+            "space-separated word must occur. 2-character words like 工坊 are found.",
+            schema=Schema(
+                type=OpenAPIType.STRING,
+                min_length=1,
+                max_length=MAX_QUERY_LENGTH,
+                pattern=SEARCHABLE.pattern,
+            ),
+            examples={"example": Example(value="共富工坊")},
+        ),
+        Parameter(
+            name="type",
+            param_in="query",
+            required=False,
+            description="Only these resource types (comma-separated).",
+            schema=Schema(
+                type=OpenAPIType.ARRAY,
+                items=Schema(type=OpenAPIType.STRING, enum=list(SEARCH_TYPES)),
+                min_items=1,
+            ),
+            style="form",
+            explode=False,
+        ),
+        Parameter(
+            name="limit",
+            param_in="query",
+            required=False,
+            description="Page size, 1 to 100 (default 20).",
+            schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=100, default=20),
+        ),
+        Parameter(
+            name="cursor",
+            param_in="query",
+            required=False,
+            description="Opaque cursor from `page.next_cursor`/`prev_cursor`, bound to the query.",
+            schema=Schema(type=OpenAPIType.STRING, max_length=2048),
+        ),
+        Parameter(
+            name="count",
+            param_in="query",
+            required=False,
+            description="`exact` (default) or `none`.",
+            schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
+        ),
+    ]
+
+
+def _operation_class() -> type[Operation]:
+    import dataclasses
+
+    def __post_init__(self: Operation) -> None:
+        self.parameters = [*(self.parameters or []), *_parameters()]
+
+    return dataclasses.dataclass(
+        type("SearchOperation", (Operation,), {"__post_init__": __post_init__})
+    )
+
+
+class SearchController(Controller):
+    path = "/search"
+    tags = ["Search"]
+
+    @get(
+        "/",
+        operation_id="search",
+        summary="Search articles, initiatives, metrics and organisations",
+        description="Chinese full-text search across resources, with a snippet around the first "
+        "match and the match offsets inside it. Same results on SQLite and PostgreSQL.",
+        operation_class=_operation_class(),
+        responses=COMMON_ERRORS,
+    )
+    async def search(self, request: Request[Any, Any, Any], db: Db) -> Response[SearchPage]:
+        reject_unknown(request, PARAMS)
+        text = _single(request, "q")
+        if text is None:
+            raise invalid("q", "required")
+        if len(text) > MAX_QUERY_LENGTH:
+            raise invalid("q", f"at most {MAX_QUERY_LENGTH} characters")
+        query = parse_search(text) if SEARCHABLE.search(text) else None
+        if query is None:
+            raise invalid("q", "nothing searchable: use Chinese characters, letters or digits")
+        types = _names(request, "type")
+        if any(t not in SEARCH_TYPES for t in types):
+            raise invalid("type", "expected any of: " + ", ".join(SEARCH_TYPES))
+        limit = parse_limit(request)
+        count = _single(request, "count")
+        if count not in (None, "exact", "none"):
+            raise invalid("count", "expected exact or none")
+
+        secret = cursor_secret(request)
+        fingerprint = msgspec.json.encode(["search", query.phrases, sorted(set(types))]).hex()[:32]
+        raw_cursor = _single(request, "cursor")
+        cursor = decode_cursor(raw_cursor, secret, fingerprint, ORDER) if raw_cursor else None
+        backwards = cursor is not None and cursor.direction == "prev"
+
+        where = [match_clause(query, db.dialect.name)]
+        if types:
+            where.append(entries.c.resource.in_(types))
+        keys = [(entries.c.resource, False), (entries.c.record_id, False)]
+        stmt = sa.select(entries.c.resource, entries.c.record_id, entries.c.title, entries.c.text)
+        stmt = stmt.where(*where)
+        if cursor is not None:
+            stmt = stmt.where(keyset_clause([(k, backwards) for k, _ in keys], cursor.values))
+        order = [k.desc() if backwards else k.asc() for k, _ in keys]
+        rows = list((await db.execute(stmt.order_by(*order).limit(limit + 1))).mappings())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if backwards:
+            rows.reverse()
+
+        def cursor_at(row: Any, direction: Literal["next", "prev"]) -> str:
+            values = [row["resource"], row["record_id"]]
+            return encode_cursor(Cursor(direction, values, fingerprint), secret)
+
+        has_next = more if not backwards else cursor is not None
+        has_prev = more if backwards else cursor is not None
+        next_cursor = cursor_at(rows[-1], "next") if rows and has_next else None
+        prev_cursor = cursor_at(rows[0], "prev") if rows and has_prev else None
+
+        hits = []
+        for row in rows:
+            snippet, spans = highlight(row["text"], query)
+            hits.append(
+                SearchHit(
+                    type=row["resource"],
+                    id=row["record_id"],
+                    title=row["title"],
+                    snippet=snippet,
+                    highlights=[Span(s, e) for s, e in spans],
+                )
+            )
+        total: int | None = None
+        if count != "none":
+            total_stmt = sa.select(sa.func.count()).select_from(entries).where(*where)
+            total = int((await db.execute(total_stmt)).scalar_one())
+        next_url = page_url(request, next_cursor) if next_cursor else None
+        prev_url = page_url(request, prev_cursor) if prev_cursor else None
+        link = [f'<{u}>; rel="{r}"' for r, u in (("next", next_url), ("prev", prev_url)) if u]
+        body = SearchPage(
+            data=hits,
+            page=PageInfo(limit, next_cursor, prev_cursor),
+            links=PageLinks(page_url(request, raw_cursor), next_url, prev_url),
+            total=Total(total, "none" if count == "none" else "exact"),
+        )
+        return Response(body, headers={"Link": ", ".join(link)} if link else {})
