@@ -23,7 +23,7 @@ from service.problems import handle_http_exception, handle_internal_error
 from service.resources.articles import ArticleController
 from service.resources.documents import DocumentController
 from service.resources.initiatives import InitiativeController
-from service.resources.meta import MetaController
+from service.resources.meta import MetaController, describe_openapi
 from service.resources.metrics import MetricController
 from service.resources.organisations import OrganisationController
 from service.resources.regions import RegionController
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SearchController,
         ],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[v1, swagger_ui, *_static_routers(), *docs_routes()],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
@@ -158,6 +158,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
+    # Field descriptions and real examples from the data dictionary (service/resources/meta.py).
+    describe_openapi(app.openapi_schema)
+    return app
 
 
 def app_from_env() -> Litestar:

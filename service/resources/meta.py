@@ -468,3 +468,65 @@ class MetaController(Controller):
             enumerations=await enumerations(db),
             documents=await source_documents(db),
         )
+
+
+# ---------------------------------------------------------------- the same prose in OpenAPI
+
+# A representative record per resource, as its example in the OpenAPI schema.
+EXAMPLE_IDS = {
+    "articles": "tai-long-yin-hang-zhu-qi-shu-kun",
+    "initiatives": "liu-dong-gong-xiao-gong-fu-che",
+    "metrics": "qiang-cun-gong-si-li-run",
+    "organisations": "tai-long-yin-hang-li-shui-fen-hang",
+    "regions": "lian-du-qu",
+    "documents": "lishui-2022-08-page",
+}
+_TABLE_OF_RESOURCE = {
+    "articles": "article",
+    "initiatives": "initiative",
+    "metrics": "metric",
+    "organisations": "organisation",
+    "regions": "region",
+    "documents": "document",
+}
+
+
+def _examples() -> dict[str, dict[str, Any]]:
+    """Wire examples built from the curated seed records (empty if the seed is not shipped)."""
+    from service.seed import SeedError, read_curated
+
+    try:
+        tables = read_curated().tables
+    except (SeedError, OSError):
+        return {}
+    examples: dict[str, dict[str, Any]] = {}
+    for spec, _detail, _ in RESOURCES:
+        rows = {r["id"]: r for r in tables[_TABLE_OF_RESOURCE[spec.resource]]}
+        row = rows.get(EXAMPLE_IDS[spec.resource])
+        if row is not None:
+            item = msgspec.to_builtins(spec.to_item(row, {}))
+            if spec.resource == "articles":
+                item["body"] = item["body"][:1]  # one paragraph is example enough
+            examples[spec.resource] = item
+    return examples
+
+
+def describe_openapi(schema: Any) -> None:
+    """Give every resource schema field its description (and unit) from FIELD_DOCS, and each
+    resource schema a real example from the seed data: one source of prose for /v1/meta and
+    OpenAPI."""
+    components = schema.components.schemas if schema.components else {}
+    examples = _examples()
+    for spec, detail, _ in RESOURCES:
+        item = _item_struct(spec)
+        for struct in {item, detail}:
+            component = components.get(struct.__name__)
+            if component is None or not component.properties:
+                continue
+            for name, prop in component.properties.items():
+                doc = FIELD_DOCS.get(f"{spec.resource}.{name}") or FIELD_DOCS.get(name)
+                if doc is not None and hasattr(prop, "description"):
+                    text, unit = doc
+                    prop.description = f"{text} Unit: {unit}." if unit else text
+            if struct is item and spec.resource in examples:
+                component.examples = [examples[spec.resource]]
