@@ -62,6 +62,21 @@ def _json(default: Any) -> Any:
     return Field(default_factory=lambda: default.copy(), sa_type=sa.JSON, nullable=False)
 
 
+def _revision() -> Any:
+    """Bumped on every write (API or loader): the record's ETag is `"<resource>:<id>:r<n>"`."""
+    return Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+def _deleted_at() -> Any:
+    """Set by a curator's soft delete: the record is hidden everywhere until restored."""
+    return Field(default=None, nullable=True)
+
+
+def _curator_edited() -> Any:
+    """Created or changed through the write API: the seed loader leaves the record alone."""
+    return Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
 def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Any:
     return Field(
         default=None if nullable else ...,
@@ -130,6 +145,9 @@ class Article(SQLModel, table=True):
     continued_on: str | None = Field(default=None, sa_type=text_type(40), index=True)
     notes: list[str] = _json([])
     null_reasons: dict[str, str] = _json({})
+    revision: int = _revision()
+    deleted_at: datetime | None = _deleted_at()
+    curator_edited: bool = _curator_edited()
 
     __table_args__ = (sa.Index("ix_article_document_position", "document_id", "position"),)
 
@@ -158,6 +176,9 @@ class Organisation(SQLModel, table=True):
     aliases: list[str] = _json([])
     notes: list[str] = _json([])
     null_reasons: dict[str, str] = _json({})
+    revision: int = _revision()
+    deleted_at: datetime | None = _deleted_at()
+    curator_edited: bool = _curator_edited()
 
 
 class Initiative(SQLModel, table=True):
@@ -171,6 +192,9 @@ class Initiative(SQLModel, table=True):
     aliases: list[str] = _json([])
     notes: list[str] = _json([])
     null_reasons: dict[str, str] = _json({})
+    revision: int = _revision()
+    deleted_at: datetime | None = _deleted_at()
+    curator_edited: bool = _curator_edited()
 
 
 class InitiativeOrganisation(SQLModel, table=True):
@@ -239,12 +263,45 @@ class Metric(SQLModel, table=True):
     span_end: int
     notes: list[str] = _json([])
     null_reasons: dict[str, str] = _json({})
+    revision: int = _revision()
+    deleted_at: datetime | None = _deleted_at()
+    curator_edited: bool = _curator_edited()
 
     __table_args__ = (
         # Keyset pages on the default and value sorts, per unit (the common filter).
         sa.Index("ix_metric_unit_value_id", "unit", "value", "id"),
         sa.Index("ix_metric_value_id", "value", "id"),
     )
+
+
+class ApiKey(SQLModel, table=True):
+    """A curator's bearer key (`python -m service.keys`). Only the token's SHA-256 is stored."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(primary_key=True, sa_type=text_type(16))
+    name: str = Field(sa_type=text_type(80))
+    role: str = Field(sa_type=text_type(10))
+    secret_sha256: str = Field(sa_type=text_type(64))
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class Change(SQLModel, table=True):
+    """Audit trail of every write through the API (served at `/v1/changes`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    key_id: str = Field(sa_type=text_type(16))
+    key_name: str = Field(sa_type=text_type(80))
+    resource: str = Field(sa_type=text_type(20))
+    record_id: str = Field(sa_type=text_type(ID_LENGTH))
+    action: str = Field(sa_type=text_type(10))
+    revision: int
+    before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
+    after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
+
+    __table_args__ = (sa.Index("ix_change_resource_record", "resource", "record_id"),)
 
 
 class SearchEntry(SQLModel, table=True):

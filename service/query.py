@@ -176,6 +176,9 @@ class ListSpec(Generic[Item]):
     ) = None
     relations: Mapping[str, Relation] = field(default_factory=dict)
     searchable: bool = False
+    # Rows every read sees (e.g. not soft-deleted): applied to lists, counts, facets, details
+    # and expansion, so no handler can forget it.
+    base_where: ColumnElement[bool] | None = None
     filter_by_name: dict[str, FilterField] = field(init=False)
     sort_by_name: dict[str, SortKey] = field(init=False)
     field_names: tuple[str, ...] = field(init=False)
@@ -562,6 +565,8 @@ def where_clauses(
         for c in query.conditions
         if c.field != skip_field
     ]
+    if spec.base_where is not None:
+        clauses.append(spec.base_where)
     if query.search is not None:
         clauses.append(spec.id_column.in_(matching_ids(spec.resource, query.search, dialect)))
     return clauses
@@ -661,6 +666,8 @@ async def fetch_by_ids(
     if not wanted:
         return {}
     stmt = sa.select(*spec.columns).select_from(spec.table).where(spec.id_column.in_(wanted))
+    if spec.base_where is not None:
+        stmt = stmt.where(spec.base_where)
     rows = list((await conn.execute(stmt)).mappings())
     extras = await spec.load_extras(conn, [r["id"] for r in rows]) if spec.load_extras else {}
     return {r["id"]: msgspec.to_builtins(spec.to_item(r, extras.get(r["id"], {}))) for r in rows}
@@ -829,6 +836,8 @@ async def list_response(
 
 async def fetch_item(conn: AsyncConnection, spec: ListSpec[Item], item_id: str) -> Item | None:
     stmt = sa.select(*spec.columns).select_from(spec.table).where(spec.id_column == item_id)
+    if spec.base_where is not None:
+        stmt = stmt.where(spec.base_where)
     row = (await conn.execute(stmt)).mappings().first()
     if row is None:
         return None
@@ -843,8 +852,25 @@ async def detail_response(
     reject_unknown(request, DETAIL_PARAMS)
     shape = parse_shape(request, spec, [f.name for f in msgspec.structs.fields(type(item))])
     if shape.plain:
-        return Response(item)
+        etag = await record_etag(conn, spec, item.id)
+        return Response(item, headers={"ETag": etag} if etag else None)
     return Response((await shape_items(conn, spec, [item], shape))[0])
+
+
+def make_etag(resource: str, record_id: str, revision: int) -> str:
+    """Strong validator of a writable record's plain representation (used by `If-Match`)."""
+    return f'"{resource}:{record_id}:r{revision}"'
+
+
+async def record_etag(conn: AsyncConnection, spec: ListSpec[Any], record_id: str) -> str | None:
+    """The ETag of a record whose table has a `revision` column (None for read-only
+    resources: the HTTP layer then hashes the body)."""
+    if "revision" not in spec.table.c:
+        return None
+    revision = await conn.scalar(
+        sa.select(spec.table.c.revision).where(spec.id_column == record_id)
+    )
+    return make_etag(spec.resource, record_id, int(revision)) if revision is not None else None
 
 
 # ---------------------------------------------------------------- reusable filter builders

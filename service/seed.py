@@ -75,6 +75,49 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
+# ---------------------------------------------------------------- rules shared with the write API
+
+
+def span_problem(text: str, quote: Any, span: Any) -> str | None:
+    """Why `quote` is not exactly `text[start:end]`, or None when it is."""
+    if not isinstance(quote, str) or not quote:
+        return "quote must be a non-empty string"
+    if not (
+        isinstance(span, list | tuple)
+        and len(span) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in span)
+    ):
+        return "span must be [start, end]"
+    start, end = span
+    if not 0 <= start < end <= len(text):
+        return f"span {list(span)} outside the document (length {len(text)})"
+    if text[start:end] != quote:
+        found = text.find(quote)
+        hint = f" (quote found at [{found}, {found + len(quote)}])" if found >= 0 else ""
+        return f"text at {list(span)} is {text[start:end]!r}, not the quote{hint}"
+    return None
+
+
+def quantity_problems(
+    raw: str, value: Decimal, unit: str | None, qualifier: str | None
+) -> list[tuple[str, str]]:
+    """(field, reason) for each of value/unit/qualifier that differs from `parse_quantity(raw)`."""
+    try:
+        parsed = parse_quantity(raw)
+    except QuantityError as exc:
+        return [("raw", f"raw {raw!r} does not parse: {exc}")]
+    problems: list[tuple[str, str]] = []
+    if parsed.value != value:
+        problems.append(("value", f"value {value} but the parser reads {raw!r} as {parsed.value}"))
+    if parsed.unit != unit:
+        problems.append(("unit", f"unit {unit!r} but the parser reads {parsed.unit!r}"))
+    if parsed.qualifier != qualifier:
+        problems.append(
+            ("qualifier", f"qualifier {qualifier!r} but the parser reads {parsed.qualifier!r}")
+        )
+    return problems
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -162,16 +205,11 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
         ):
             problems.append(f"{where}: span must be [start, end]")
             return None
-        start, end = span
-        if not 0 <= start < end <= len(text):
-            problems.append(f"{where}: span {span} outside the document (length {len(text)})")
+        problem = span_problem(text, quote, span)
+        if problem is not None:
+            problems.append(f"{where}: {problem}")
             return None
-        if text[start:end] != quote:
-            found = text.find(quote)
-            hint = f" (quote found at [{found}, {found + len(quote)}])" if found >= 0 else ""
-            problems.append(f"{where}: text at {span} is {text[start:end]!r}, not the quote{hint}")
-            return None
-        return start, end
+        return span[0], span[1]
 
     for file_name, page in pages:
         doc = page.get("document") or {}
@@ -349,24 +387,14 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
                 problems.append(f"{where}: raw {raw!r} does not occur in the quote")
             value: Decimal | None = None
             try:
-                parsed = parse_quantity(raw)
                 value = Decimal(str(met.get("value")))
-                if parsed.value != value:
-                    problems.append(
-                        f"{where}: value {value} but the parser reads {raw!r} as {parsed.value}"
-                    )
-                if parsed.unit != met.get("unit"):
-                    problems.append(
-                        f"{where}: unit {met.get('unit')!r} but the parser reads {parsed.unit!r}"
-                    )
-                if parsed.qualifier != met.get("qualifier"):
-                    problems.append(
-                        f"{where}: qualifier {met.get('qualifier')!r} but the parser reads {parsed.qualifier!r}"
-                    )
-            except QuantityError as exc:
-                problems.append(f"{where}: raw {raw!r} does not parse: {exc}")
             except (ArithmeticError, ValueError):
                 problems.append(f"{where}: value {met.get('value')!r} is not a decimal")
+            if value is not None:
+                for _name, reason in quantity_problems(
+                    raw, value, met.get("unit"), met.get("qualifier")
+                ):
+                    problems.append(f"{where}: {reason}")
             if span:
                 metric_raw[doc_id].append((span[0], span[1], squash(raw)))
             metrics.append(
@@ -581,6 +609,16 @@ TABLES: list[sa.Table] = [
 ]
 
 
+# Tables the write API edits: resource name of each. A row with `curator_edited` set is left
+# alone by `sync` (not updated, not deleted, its search entry kept) unless `force=True`.
+CURATED_TABLES = {
+    "article": "articles",
+    "organisation": "organisations",
+    "initiative": "initiatives",
+    "metric": "metrics",
+}
+
+
 @dataclass
 class SyncReport:
     inserted: Counter[str] = field(default_factory=Counter)
@@ -588,6 +626,10 @@ class SyncReport:
     deleted: Counter[str] = field(default_factory=Counter)
     version: int = 0
     changed: bool = False
+    # One line per curator-edited record whose file version differs from the database.
+    conflicts: list[str] = field(default_factory=list)
+    # Curator-edited records left alone (conflicting or not), per table.
+    kept: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
         parts = [
@@ -595,9 +637,19 @@ class SyncReport:
             for table in sorted(set(self.inserted) | set(self.updated) | set(self.deleted))
         ]
         state = "changed" if self.changed else "unchanged"
-        return f"dataset version {self.version} ({state})" + (
+        text = f"dataset version {self.version} ({state})" + (
             "; " + ", ".join(parts) if parts else ""
         )
+        if self.kept:
+            kept = ", ".join(f"{t}: {n}" for t, n in sorted(self.kept.items()))
+            text += f"\ncurator-edited records kept: {kept}"
+        if self.conflicts:
+            text += (
+                f"\n{len(self.conflicts)} conflict(s): the files differ from curator edits "
+                "(kept the database's version; `load --force` takes the files'):\n  "
+                + "\n  ".join(self.conflicts)
+            )
+        return text
 
 
 def _key(table: sa.Table, row: Any) -> tuple[Any, ...]:
@@ -616,32 +668,77 @@ def content_hash(tables: dict[str, list[dict[str, Any]]]) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-async def sync(conn: AsyncConnection, curated: Curated) -> SyncReport:
-    """Make the database match `curated`, writing only the differences, in one transaction."""
+async def sync(conn: AsyncConnection, curated: Curated, *, force: bool = False) -> SyncReport:
+    """Make the database match `curated`, writing only the differences, in one transaction.
+
+    Records edited through the write API (`curator_edited`) are left alone — neither updated
+    nor deleted, and their search entries kept — and each one the files disagree with is
+    reported in `SyncReport.conflicts`. `force=True` takes the files' version of everything:
+    curator edits are overwritten, restored if soft-deleted, and records only the API created
+    are deleted.
+    """
     report = SyncReport()
     pending_deletes: list[tuple[sa.Table, list[tuple[Any, ...]]]] = []
+    protected_entries: set[tuple[str, str]] = set()
     for table in TABLES:
         desired = curated.tables[table.name]
         existing = {
             _key(table, row): dict(row) for row in (await conn.execute(sa.select(table))).mappings()
         }
+        curated_table = table.name in CURATED_TABLES
+        protected: set[tuple[Any, ...]] = set()
+        if curated_table and not force:
+            protected = {key for key, row in existing.items() if row["curator_edited"]}
+            protected_entries.update((CURATED_TABLES[table.name], key[0]) for key in protected)
+            report.kept[table.name] += len(protected)
         wanted_keys = set()
         for row in desired:
             key = _key(table, row)
             wanted_keys.add(key)
+            if table.name == "search_entry" and (row["resource"], row["record_id"]) in (
+                protected_entries
+            ):
+                continue
             current = existing.get(key)
+            differs = current is not None and [k for k, v in row.items() if current.get(k) != v]
+            if key in protected:
+                assert current is not None
+                if differs or current["deleted_at"] is not None:
+                    fields = ", ".join(_wire_names(differs or [])) or "none"
+                    deleted = " (soft-deleted by a curator)" if current["deleted_at"] else ""
+                    report.conflicts.append(
+                        f"{table.name} {key[0]}{deleted}: the files differ in {fields}"
+                    )
+                continue
             if current is None:
                 await conn.execute(sa.insert(table).values(**row))
                 report.inserted[table.name] += 1
-            elif any(current.get(k) != v for k, v in row.items()):
+            elif differs or (
+                curated_table and (current["curator_edited"] or current["deleted_at"])
+            ):
+                values = dict(row)
+                if curated_table:
+                    # A new revision (so the record's ETag changes), and --force clears edits.
+                    values.update(
+                        revision=table.c.revision + 1, curator_edited=False, deleted_at=None
+                    )
                 pk = table.primary_key.columns
                 await conn.execute(
                     sa.update(table)
                     .where(*(col == key[i] for i, col in enumerate(pk)))
-                    .values(**row)
+                    .values(**values)
                 )
                 report.updated[table.name] += 1
-        stale = [key for key in existing if key not in wanted_keys]
+        stale = [
+            key
+            for key, row in existing.items()
+            if key not in wanted_keys
+            and key not in protected
+            and not (
+                table.name == "search_entry"
+                and (row["resource"], row["record_id"]) in protected_entries
+            )
+        ]
         if stale:
             pending_deletes.append((table, stale))
     # Children before parents, and within a self-referencing table, deepest first.
@@ -664,7 +761,7 @@ async def sync(conn: AsyncConnection, curated: Curated) -> SyncReport:
             sa.insert(dataset).values(id=1, version=1, content_sha256=digest, loaded_at=now)
         )
         report.version, report.changed = 1, True
-    elif loaded["content_sha256"] != digest:
+    elif loaded["content_sha256"] != digest or (force and (report.updated or report.deleted)):
         report.version, report.changed = loaded["version"] + 1, True
         await conn.execute(
             sa.update(dataset)
@@ -702,12 +799,20 @@ def _delete_order(
     return sorted(stale, key=depth)
 
 
-async def load(database_url: str, seed_dir: Path = SEED_DIR) -> SyncReport:
+def _wire_names(columns: Iterable[str]) -> list[str]:
+    names = {"region_id": "region", "parent_id": "parent", "article_id": "article"}
+    names.update(document_id="document", initiative_id="initiative")
+    names.update(organisation_id="organisation", growth_of_id="growth_of")
+    names.update(span_start="span", span_end="span")
+    return list(dict.fromkeys(names.get(c, c) for c in columns))
+
+
+async def load(database_url: str, seed_dir: Path = SEED_DIR, *, force: bool = False) -> SyncReport:
     curated = read_curated(seed_dir)
     engine = create_engine(database_url, pool=False)
     try:
         async with engine.begin() as conn:
-            return await sync(conn, curated)
+            return await sync(conn, curated, force=force)
     finally:
         await engine.dispose()
 
@@ -751,6 +856,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     load_cmd = sub.add_parser("load", help="validate and sync the curated data into the database")
     load_cmd.add_argument("--database-url", default=None)
+    load_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="take the files' version of records edited through the API (discards curator edits)",
+    )
     sub.add_parser("check", help="validate the curated data only")
     sub.add_parser(
         "report", help="list numbers in the sources not covered by a metric or exclusion"
@@ -762,7 +872,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "load":
             url = args.database_url or Settings.from_env().database_url
-            print(asyncio.run(load(url)).summary())
+            print(asyncio.run(load(url, force=args.force)).summary())
         elif args.command == "check":
             curated = read_curated()
             counts = ", ".join(f"{name}: {len(rows)}" for name, rows in curated.tables.items())

@@ -252,6 +252,7 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
         "region": Relation("region", "regions"),
     },
     searchable=True,
+    base_where=c.deleted_at.is_(None),
     default_sort="document,position",
 )
 
@@ -265,7 +266,7 @@ async def load_mentions(conn: AsyncConnection, article_id: str) -> dict[str, lis
         stmt = (
             sa.select(target.c.id, target.c.name, link.c.quote, link.c.span_start, link.c.span_end)
             .join(target, target.c.id == link.c[fk])
-            .where(link.c.article_id == article_id)
+            .where(link.c.article_id == article_id, target.c.deleted_at.is_(None))
             .order_by(link.c.span_start, target.c.id)
         )
         result[key] = [
@@ -273,6 +274,19 @@ async def load_mentions(conn: AsyncConnection, article_id: str) -> dict[str, lis
             for r in await conn.execute(stmt)
         ]
     return result
+
+
+async def load_detail(conn: AsyncConnection, article_id: str) -> ArticleDetail | None:
+    """The detail representation (also what writes return and the audit trail records)."""
+    item = await fetch_item(conn, ARTICLES, article_id)
+    if item is None:
+        return None
+    mentions = await load_mentions(conn, article_id)
+    return ArticleDetail(
+        **msgspec.structs.asdict(item),
+        organisations=mentions["organisations"],
+        initiatives=mentions["initiatives"],
+    )
 
 
 class ArticleController(Controller):
@@ -300,13 +314,7 @@ class ArticleController(Controller):
     async def get_article(
         self, request: Request[Any, Any, Any], db: Db, article_id: ResourceId
     ) -> Response[ArticleDetail]:
-        item = await fetch_item(db, ARTICLES, article_id)
-        if item is None:
+        body = await load_detail(db, article_id)
+        if body is None:
             raise NotFoundException(f"No article with id {article_id!r}")
-        mentions = await load_mentions(db, article_id)
-        body = ArticleDetail(
-            **msgspec.structs.asdict(item),
-            organisations=mentions["organisations"],
-            initiatives=mentions["initiatives"],
-        )
         return await detail_response(request, db, ARTICLES, body)

@@ -101,7 +101,7 @@ async def load_organisations(conn: AsyncConnection, ids: list[str]) -> dict[str,
     stmt = (
         sa.select(roles.c.initiative_id, organisation.c.id, organisation.c.name, roles.c.role)
         .join(organisation, organisation.c.id == roles.c.organisation_id)
-        .where(roles.c.initiative_id.in_(ids))
+        .where(roles.c.initiative_id.in_(ids), organisation.c.deleted_at.is_(None))
         .order_by(roles.c.initiative_id, organisation.c.id, roles.c.role)
     )
     grouped: dict[str, list[RoleLink]] = defaultdict(list)
@@ -205,6 +205,7 @@ INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
         "parent": Relation("parent", "initiatives"),
     },
     searchable=True,
+    base_where=c.deleted_at.is_(None),
     default_sort="name",
 )
 
@@ -215,13 +216,22 @@ async def load_mentions(conn: AsyncConnection, initiative_id: str, name: str) ->
     rows = await conn.execute(
         sa.select(mention.c.article_id, mention.c.quote, mention.c.span_start, mention.c.span_end)
         .join(article, article.c.id == mention.c.article_id)
-        .where(mention.c.initiative_id == initiative_id)
+        .where(mention.c.initiative_id == initiative_id, article.c.deleted_at.is_(None))
         .order_by(article.c.document_id, mention.c.span_start)
     )
     return [
         Mention(initiative_id, name, r.article_id, r.quote, Span(r.span_start, r.span_end))
         for r in rows
     ]
+
+
+async def load_detail(conn: AsyncConnection, initiative_id: str) -> InitiativeDetail | None:
+    """The detail representation (also what writes return and the audit trail records)."""
+    item = await fetch_item(conn, INITIATIVES, initiative_id)
+    if item is None:
+        return None
+    mentions = await load_mentions(conn, initiative_id, item.name)
+    return InitiativeDetail(**msgspec.structs.asdict(item), mentions=mentions)
 
 
 class InitiativeController(Controller):
@@ -251,9 +261,7 @@ class InitiativeController(Controller):
     async def get_initiative(
         self, request: Request[Any, Any, Any], db: Db, initiative_id: ResourceId
     ) -> Response[InitiativeDetail]:
-        item = await fetch_item(db, INITIATIVES, initiative_id)
-        if item is None:
+        body = await load_detail(db, initiative_id)
+        if body is None:
             raise NotFoundException(f"No initiative with id {initiative_id!r}")
-        mentions = await load_mentions(db, initiative_id, item.name)
-        body = InitiativeDetail(**msgspec.structs.asdict(item), mentions=mentions)
         return await detail_response(request, db, INITIATIVES, body)

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
 from service.models import Metric, table_of
@@ -218,8 +219,14 @@ METRICS: ListSpec[MetricOut] = ListSpec(
         "growth_of": Relation("growth_of", "metrics"),
     },
     searchable=True,
+    base_where=c.deleted_at.is_(None),
     default_sort="document,position",
 )
+
+
+async def load_detail(conn: AsyncConnection, metric_id: str) -> MetricOut | None:
+    """The detail representation (also what writes return and the audit trail records)."""
+    return await fetch_item(conn, METRICS, metric_id)
 
 
 class MetricController(Controller):
@@ -249,7 +256,7 @@ class MetricController(Controller):
     async def get_metric(
         self, request: Request[Any, Any, Any], db: Db, metric_id: ResourceId
     ) -> Response[MetricOut]:
-        item = await fetch_item(db, METRICS, metric_id)
+        item = await load_detail(db, metric_id)
         if item is None:
             raise NotFoundException(f"No metric with id {metric_id!r}")
         return await detail_response(request, db, METRICS, item)

@@ -178,6 +178,7 @@ ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
         "parent": Relation("parent", "organisations"),
     },
     searchable=True,
+    base_where=c.deleted_at.is_(None),
     default_sort="name",
 )
 
@@ -187,7 +188,7 @@ async def load_organisation_links(conn: AsyncConnection, organisation_id: str) -
     role_rows = await conn.execute(
         sa.select(initiative.c.id, initiative.c.name, roles.c.role)
         .join(initiative, initiative.c.id == roles.c.initiative_id)
-        .where(roles.c.organisation_id == organisation_id)
+        .where(roles.c.organisation_id == organisation_id, initiative.c.deleted_at.is_(None))
         .order_by(initiative.c.id, roles.c.role)
     )
     mention = table_of(ArticleOrganisation)
@@ -195,13 +196,28 @@ async def load_organisation_links(conn: AsyncConnection, organisation_id: str) -
     mention_rows = await conn.execute(
         sa.select(mention.c.article_id, mention.c.quote, mention.c.span_start, mention.c.span_end)
         .join(article, article.c.id == mention.c.article_id)
-        .where(mention.c.organisation_id == organisation_id)
+        .where(mention.c.organisation_id == organisation_id, article.c.deleted_at.is_(None))
         .order_by(article.c.document_id, mention.c.span_start)
     )
     return {
         "initiatives": [RoleLink(r.id, r.name, r.role) for r in role_rows],
         "mention_rows": list(mention_rows),
     }
+
+
+async def load_detail(conn: AsyncConnection, organisation_id: str) -> OrganisationDetail | None:
+    """The detail representation (also what writes return and the audit trail records)."""
+    item = await fetch_item(conn, ORGANISATIONS, organisation_id)
+    if item is None:
+        return None
+    extra = await load_organisation_links(conn, organisation_id)
+    mentions = [
+        Mention(item.id, item.name, r.article_id, r.quote, Span(r.span_start, r.span_end))
+        for r in extra["mention_rows"]
+    ]
+    return OrganisationDetail(
+        **msgspec.structs.asdict(item), initiatives=extra["initiatives"], mentions=mentions
+    )
 
 
 class OrganisationController(Controller):
@@ -231,15 +247,7 @@ class OrganisationController(Controller):
     async def get_organisation(
         self, request: Request[Any, Any, Any], db: Db, organisation_id: ResourceId
     ) -> Response[OrganisationDetail]:
-        item = await fetch_item(db, ORGANISATIONS, organisation_id)
-        if item is None:
+        body = await load_detail(db, organisation_id)
+        if body is None:
             raise NotFoundException(f"No organisation with id {organisation_id!r}")
-        extra = await load_organisation_links(db, organisation_id)
-        mentions = [
-            Mention(item.id, item.name, r.article_id, r.quote, Span(r.span_start, r.span_end))
-            for r in extra["mention_rows"]
-        ]
-        body = OrganisationDetail(
-            **msgspec.structs.asdict(item), initiatives=extra["initiatives"], mentions=mentions
-        )
         return await detail_response(request, db, ORGANISATIONS, body)
