@@ -13,14 +13,16 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
-from litestar.openapi.spec import Contact, License, Server, Tag
+from litestar.openapi.spec import Components, Contact, License, Server, Tag
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.auth import BEARER_SCHEME, SECURITY_SCHEME
 from service.db import create_engine
 from service.docs import docs_routes
 from service.problems import handle_http_exception, handle_internal_error
 from service.resources.articles import ArticleController
+from service.resources.changes import ChangesController
 from service.resources.documents import DocumentController
 from service.resources.initiatives import InitiativeController
 from service.resources.meta import MetaController, describe_openapi
@@ -29,6 +31,7 @@ from service.resources.organisations import OrganisationController
 from service.resources.regions import RegionController
 from service.resources.search import SearchController
 from service.settings import Settings
+from service.writes import WRITE_HANDLERS
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """\
@@ -110,10 +113,13 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Documents", description="The source pages, with full text."),
             Tag(name="Search", description="Chinese full-text search across resources."),
             Tag(name="Meta", description="Data dictionary: fields, filters, enumerations."),
+            Tag(name="Changes", description="Audit trail of curator writes, for sync clients."),
         ],
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         use_handler_docstrings=False,
+        # Curator writes (service/writes.py) declare it; reads are public.
+        components=Components(security_schemes={SECURITY_SCHEME: BEARER_SCHEME}),
     )
 
 
@@ -139,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganisationController,
             RegionController,
             SearchController,
+            ChangesController,
+            *WRITE_HANDLERS,
         ],
     )
     app = Litestar(

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.spec import SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.models import ApiKey, table_of
@@ -27,7 +28,14 @@ from service.models import ApiKey, table_of
 ROLES = ("editor", "reader")
 PREFIX = "lcp"
 SECURITY_SCHEME = "bearerAuth"
-SECURITY = [{SECURITY_SCHEME: []}]
+SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+BEARER_SCHEME = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    bearer_format="lcp_<key id>_<secret>",
+    description="Curator API key (`python -m service.keys create --name … --role editor`). "
+    "Only write operations need one.",
+)
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="lishui-api"'}
 
 keys = table_of(ApiKey)

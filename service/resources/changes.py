@@ -1,0 +1,209 @@
+"""The audit trail of curator writes, for sync clients: `GET /v1/changes?since=…`.
+
+Public, like every read: it carries the wire representations the API serves anyway, plus the
+key id and name of the curator who wrote. Ascending change id, keyset-paged with the same
+signed cursors as every list; `since` is a change id (exclusive) or an RFC 3339 time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get
+from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
+
+from service.db import Db
+from service.models import Change, table_of
+from service.problems import COMMON_ERRORS, invalid
+from service.query import (
+    Cursor,
+    PageInfo,
+    PageLinks,
+    SortKey,
+    Total,
+    _single,
+    cursor_secret,
+    decode_cursor,
+    encode_cursor,
+    page_url,
+    parse_limit,
+    reject_unknown,
+)
+
+RESOURCES = ("articles", "initiatives", "metrics", "organisations")
+PARAMS = frozenset({"since", "resource", "limit", "cursor", "count"})
+changes = table_of(Change)
+# The cursor holds only the last change id (the sole, ascending key).
+ORDER: tuple[tuple[SortKey, bool], ...] = ()
+
+
+class Actor(msgspec.Struct):
+    """The API key that made the change."""
+
+    key_id: str
+    name: str
+
+
+class ChangeOut(msgspec.Struct):
+    """One write: `before`/`after` are the record's representation (null on create/delete)."""
+
+    id: int
+    at: datetime
+    actor: Actor
+    resource: Literal["articles", "initiatives", "metrics", "organisations"]
+    record_id: str
+    action: Literal["create", "update", "delete", "restore"]
+    revision: int
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class ChangePage(msgspec.Struct):
+    """A page of changes, oldest first."""
+
+    data: list[ChangeOut]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+def _parameters() -> list[Parameter]:
+    return [
+        Parameter(
+            name="since",
+            param_in="query",
+            required=False,
+            description="Only changes after this: a change id (exclusive) or an RFC 3339 time "
+            "with offset (`2026-01-01T00:00:00Z`).",
+            schema=Schema(type=OpenAPIType.STRING, max_length=40, pattern=r"^[0-9TZtz:.+-]+$"),
+            examples={"id": Example(value="0")},
+        ),
+        Parameter(
+            name="resource",
+            param_in="query",
+            required=False,
+            description="Only changes to this resource.",
+            schema=Schema(type=OpenAPIType.STRING, enum=list(RESOURCES)),
+        ),
+        Parameter(
+            name="limit",
+            param_in="query",
+            required=False,
+            description="Page size, 1 to 100 (default 20).",
+            schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=100, default=20),
+        ),
+        Parameter(
+            name="cursor",
+            param_in="query",
+            required=False,
+            description="Opaque cursor from `page.next_cursor`, bound to `since` and `resource`.",
+            schema=Schema(type=OpenAPIType.STRING, max_length=2048),
+        ),
+        Parameter(
+            name="count",
+            param_in="query",
+            required=False,
+            description="`exact` (default) or `none`.",
+            schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
+        ),
+    ]
+
+
+def _operation_class() -> type[Operation]:
+    def __post_init__(self: Operation) -> None:
+        self.parameters = [*(self.parameters or []), *_parameters()]
+
+    return dataclasses.dataclass(
+        type("ChangesOperation", (Operation,), {"__post_init__": __post_init__})
+    )
+
+
+def _since(raw: str | None) -> sa.ColumnElement[bool] | None:
+    if raw is None:
+        return None
+    if raw.isdigit() and len(raw) <= 18:
+        return changes.c.id > int(raw)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise invalid("since", "expected a change id or an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise invalid("since", "an RFC 3339 time needs an offset (Z or ±hh:mm)")
+    return changes.c.at > moment
+
+
+class ChangesController(Controller):
+    path = "/changes"
+    tags = ["Changes"]
+
+    @get(
+        "/",
+        operation_id="listChanges",
+        summary="List curator changes (audit trail) for sync clients",
+        description="Every create, update, delete and restore made through the write API, "
+        "oldest first, with the record before and after. Poll with `since=<last id seen>`.",
+        operation_class=_operation_class(),
+        responses=COMMON_ERRORS,
+    )
+    async def list_changes(self, request: Request[Any, Any, Any], db: Db) -> Response[ChangePage]:
+        reject_unknown(request, PARAMS)
+        limit = parse_limit(request)
+        count = _single(request, "count")
+        if count not in (None, "exact", "none"):
+            raise invalid("count", "expected exact or none")
+        since_raw = _single(request, "since")
+        resource = _single(request, "resource")
+        if resource is not None and resource not in RESOURCES:
+            raise invalid("resource", "expected one of: " + ", ".join(RESOURCES))
+        where = [c for c in (_since(since_raw),) if c is not None]
+        if resource is not None:
+            where.append(changes.c.resource == resource)
+        secret = cursor_secret(request)
+        fingerprint = msgspec.json.encode(["changes", since_raw, resource]).hex()[:32]
+        raw_cursor = _single(request, "cursor")
+        cursor = decode_cursor(raw_cursor, secret, fingerprint, ORDER) if raw_cursor else None
+        if cursor is not None and cursor.direction != "next":
+            raise invalid("cursor", "malformed or tampered cursor; restart from the first page")
+        stmt = sa.select(changes).where(*where)
+        if cursor is not None:
+            stmt = stmt.where(changes.c.id > int(cursor.values[0] or 0))
+        rows = list((await db.execute(stmt.order_by(changes.c.id).limit(limit + 1))).mappings())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = (
+            encode_cursor(Cursor("next", [rows[-1]["id"]], fingerprint), secret)
+            if rows and more
+            else None
+        )
+        items = [
+            ChangeOut(
+                id=r["id"],
+                at=r["at"],
+                actor=Actor(r["key_id"], r["key_name"]),
+                resource=r["resource"],
+                record_id=r["record_id"],
+                action=r["action"],
+                revision=r["revision"],
+                before=r["before"],
+                after=r["after"],
+            )
+            for r in rows
+        ]
+        total: int | None = None
+        if count != "none":
+            total = int(
+                await db.scalar(sa.select(sa.func.count()).select_from(changes).where(*where)) or 0
+            )
+        next_url = page_url(request, next_cursor) if next_cursor else None
+        body = ChangePage(
+            data=items,
+            page=PageInfo(limit, next_cursor, None),
+            links=PageLinks(page_url(request, raw_cursor), next_url, None),
+            total=Total(total, "none" if count == "none" else "exact"),
+        )
+        headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
+        return Response(body, headers=headers)
