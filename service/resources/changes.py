@@ -37,6 +37,12 @@ from service.query import (
 RESOURCES = ("articles", "initiatives", "metrics", "organisations")
 PARAMS = frozenset({"since", "resource", "limit", "cursor", "count"})
 changes = table_of(Change)
+# A change id, or an RFC 3339 time with offset (days ≤ 28 here only so every string the
+# pattern admits is a real date; the server accepts any valid time).
+SINCE_PATTERN = (
+    r"^([0-9]{1,18}|[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]"
+    r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))$"
+)
 # The cursor holds only the last change id (the sole, ascending key).
 ORDER: tuple[tuple[SortKey, bool], ...] = ()
 
@@ -79,7 +85,7 @@ def _parameters() -> list[Parameter]:
             required=False,
             description="Only changes after this: a change id (exclusive) or an RFC 3339 time "
             "with offset (`2026-01-01T00:00:00Z`).",
-            schema=Schema(type=OpenAPIType.STRING, max_length=40, pattern=r"^[0-9TZtz:.+-]+$"),
+            schema=Schema(type=OpenAPIType.STRING, max_length=40, pattern=SINCE_PATTERN),
             examples={"id": Example(value="0")},
         ),
         Parameter(
