@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.auth import BEARER_SCHEME, SECURITY_SCHEME
 from service.db import create_engine
 from service.docs import docs_routes
+from service.health import HealthController
+from service.http import UNAVAILABLE_HANDLERS, HttpLayer, MetricsController
 from service.problems import handle_http_exception, handle_internal_error
 from service.resources.articles import ArticleController
 from service.resources.changes import ChangesController
@@ -114,6 +116,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Search", description="Chinese full-text search across resources."),
             Tag(name="Meta", description="Data dictionary: fields, filters, enumerations."),
             Tag(name="Changes", description="Audit trail of curator writes, for sync clients."),
+            Tag(name="Health", description="Liveness and readiness probes (not rate limited)."),
         ],
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
@@ -128,11 +131,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.engine = create_engine(settings.database_url)
+        app.state.engine = create_engine(settings.database_url, timeout=settings.db_timeout_seconds)
         try:
             yield
         finally:
             await app.state.engine.dispose()
+
+    # ETag/304/cache, headers, logging, limits, CORS, compression: service/http.py.
+    http_layer = HttpLayer(settings)
 
     v1 = Router(
         path="/v1",
@@ -148,14 +154,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ChangesController,
             *WRITE_HANDLERS,
         ],
+        **http_layer.v1_options(),
     )
     app = Litestar(
-        route_handlers=[v1, swagger_ui, *_static_routers(), *docs_routes()],
+        route_handlers=[
+            v1,
+            swagger_ui,
+            *_static_routers(),
+            *docs_routes(),
+            HealthController,
+            MetricsController,
+        ],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
         openapi_config=openapi_config(),
         exception_handlers={
             HTTPException: handle_http_exception,
+            **UNAVAILABLE_HANDLERS,
             Exception: handle_internal_error,
         },
         state=State(
@@ -165,10 +180,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             }
         ),
         debug=settings.debug,
+        **http_layer.litestar_options(),
     )
     # Field descriptions and real examples from the data dictionary (service/resources/meta.py).
     describe_openapi(app.openapi_schema)
-    return app
+    return http_layer.install(app)
 
 
 def app_from_env() -> Litestar:

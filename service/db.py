@@ -21,13 +21,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, pool: bool = True) -> AsyncEngine:
-    """Create the engine; `pool=False` for one-shot tools (migrations, seeding)."""
+def create_engine(url: str, *, pool: bool = True, timeout: float | None = None) -> AsyncEngine:
+    """Create the engine; `pool=False` for one-shot tools (migrations, seeding).
+
+    `timeout` bounds connecting to PostgreSQL and waiting for a pooled connection, so a dead
+    database gives a prompt 503 instead of a hung request.
+    """
     options: dict[str, Any] = {}
     if not pool:
         options["poolclass"] = NullPool
     elif url.startswith("postgresql"):
         options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        if timeout is not None:
+            options.update(pool_timeout=timeout)
+    if timeout is not None and url.startswith("postgresql+asyncpg"):
+        options["connect_args"] = {"timeout": timeout}
     if url.startswith("sqlite"):
         _ensure_sqlite_directory(url)
     engine = create_async_engine(url, **options)

@@ -70,6 +70,15 @@ _TITLES = {
 }
 
 
+def title_for(status: int) -> str:
+    return _TITLES.get(status, "Error")
+
+
+def problem_bytes(status: int, detail: str | None = None) -> bytes:
+    """The encoded body, for the HTTP layer's raw ASGI answers (413, 414, 429, …)."""
+    return msgspec.json.encode(Problem(title=title_for(status), status=status, detail=detail))
+
+
 def problem_response(
     status: int,
     detail: str | None = None,
@@ -78,7 +87,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> Response[Problem]:
     body = Problem(
-        title=_TITLES.get(status, "Error"),
+        title=title_for(status),
         status=status,
         detail=detail,
         invalid_params=invalid_params or None,
@@ -137,9 +146,27 @@ def problem_spec(description: str) -> ResponseSpec:
     )
 
 
-# Error responses every data endpoint can give, documented with their real media type.
+def not_modified_spec() -> ResponseSpec:
+    return ResponseSpec(
+        data_container=None,
+        description="The representation matching `If-None-Match` is still current (no body).",
+        generate_examples=False,
+    )
+
+
+# Responses every data endpoint can give, errors documented with their real media type. 304 is
+# no error, but every GET can answer it, and this is the one dict the resources share.
 COMMON_ERRORS: dict[int, ResponseSpec] = {
+    304: not_modified_spec(),
     400: problem_spec("Invalid parameter; `invalid_params` names each one."),
+    406: problem_spec("`Accept` allows neither `application/json` nor `application/problem+json`."),
+    414: problem_spec("The query string is longer than the server accepts."),
+    429: problem_spec(
+        "Too many requests from this client; `Retry-After` says when to retry "
+        "(`RateLimit-*` headers on every response give the budget)."
+    ),
+    500: problem_spec("Unexpected error; details are logged server-side, never sent."),
+    503: problem_spec("The database is unreachable; `Retry-After` says when to retry."),
 }
 DETAIL_ERRORS: dict[int, ResponseSpec] = {
     **COMMON_ERRORS,
@@ -157,5 +184,8 @@ __all__ = [
     "handle_http_exception",
     "handle_internal_error",
     "invalid",
+    "problem_bytes",
     "problem_response",
+    "problem_spec",
+    "title_for",
 ]
