@@ -332,6 +332,8 @@ def parse_shape(
     fields: frozenset[str] | None = None
     if request.query_params.getall("fields", []):
         names = _names(request, "fields")
+        if len(names) > MAX_IN_VALUES:  # the documented maxItems
+            raise invalid("fields", f"at most {MAX_IN_VALUES} names")
         unknown = [n for n in names if n not in allowed_fields]
         if unknown:
             raise invalid(
@@ -340,7 +342,10 @@ def parse_shape(
             )
         fields = frozenset(names) | {"id"}
     paths: list[tuple[str, ...]] = []
-    for path_text in _names(request, "expand"):
+    expand_names = _names(request, "expand")
+    if len(expand_names) > MAX_IN_VALUES:
+        raise invalid("expand", f"at most {MAX_IN_VALUES} names")
+    for path_text in expand_names:
         path = tuple(path_text.split("."))
         current = spec
         for depth, name in enumerate(path):
