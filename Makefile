@@ -55,6 +55,20 @@ fuzz: $(STAMP)
 loadtest: $(STAMP)
 	$(BIN)/python -m bench.loadtest
 
+# Benchmark against Datasette and a bare Litestar app (bench/run.py; README "Benchmarks").
+# First run: generates 1M metrics into bench/data/ (cached). BENCH_ARGS="--duration 3" for a
+# quick look; BENCH_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/h6 adds PostgreSQL.
+BENCH_STAMP := $(VENV)/.bench-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	rm -f $(VENV)/.bench-installed-*
+	touch $@
+
+bench: $(BENCH_STAMP)
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk) \
+		|| (sudo apt-get update && sudo apt-get install -y wrk)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 report: $(STAMP)
 	$(BIN)/python -m service.seed report
 

@@ -1,0 +1,1 @@
+"""Benchmark harness (`make bench`): synthetic data generator, load runner, comparison apps."""
