@@ -6,6 +6,7 @@ which is both the database ping and a refresh of the version the response cache 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Literal
 
@@ -56,7 +57,8 @@ class HealthController(Controller):
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Readiness:
         try:
-            version = await data_version(request.app).refresh()
+            async with asyncio.timeout(request.app.state.settings.db_timeout_seconds):
+                version = await data_version(request.app).refresh()
         except (OSError, SQLAlchemyError) as exc:  # TimeoutError is an OSError
             logger.warning("not ready: %s", type(exc).__name__)
             raise ServiceUnavailable("The database is unreachable.") from exc

@@ -197,10 +197,9 @@ class DataVersion:
         self._value: int | None = None
         self._read_at = -math.inf
         self._lock = asyncio.Lock()
-        self.timeout = 2.0
 
-    def bind(self, engine: Callable[[], AsyncEngine], timeout: float) -> None:
-        self._engine, self.timeout = engine, timeout
+    def bind(self, engine: Callable[[], AsyncEngine]) -> None:
+        self._engine = engine
 
     async def current(self) -> int:
         """The version, re-read from the database at most once per `ttl` seconds."""
@@ -213,9 +212,13 @@ class DataVersion:
             return await self.refresh()
 
     async def refresh(self) -> int:
-        """Read the version now (also the readiness ping); raises if the database is down."""
+        """Read the version now; raises if the database is down.
+
+        No deadline of its own: requests rely on the engine's connect timeout (so a busy
+        machine does not turn slow reads into 503s); the readiness probe sets one.
+        """
         assert self._engine is not None, "DataVersion used before the app started"
-        async with asyncio.timeout(self.timeout), self._engine().connect() as conn:
+        async with self._engine().connect() as conn:
             version = await conn.scalar(sa.select(_dataset.c.version).where(_dataset.c.id == 1))
         self._set(int(version or 0))
         return int(version or 0)
@@ -868,9 +871,7 @@ class HttpLayer:
     def install(self, app: Litestar) -> Litestar:
         """Wrap the app's whole ASGI handler, so unmatched routes pass the edge too."""
         app.state.http = self
-        self.versions.bind(
-            lambda: cast("AsyncEngine", app.state.engine), self.settings.db_timeout_seconds
-        )
+        self.versions.bind(lambda: cast("AsyncEngine", app.state.engine))
         app.asgi_handler = EdgeMiddleware(app.asgi_handler, self)
         return app
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
@@ -186,6 +186,20 @@ class TestConditionalGet:
             response = await client.get(url)
             assert response.status_code == 200, url
             assert response.headers["etag"].startswith('"'), url
+
+    async def test_a_handlers_own_etag_is_kept(self, private_db: Path) -> None:
+        # Writable records carry a revision ETag that `If-Match` compares with.
+        @get("/v1/own-etag", sync_to_thread=False)
+        def own_etag() -> Response[dict[str, int]]:
+            return Response({"revision": 3}, headers={"ETag": '"thing:r3"'})
+
+        app = dedicated(sqlite_url(private_db))
+        app.register(own_etag)
+        async with serve(app) as client:
+            first = await client.get("/v1/own-etag")
+            again = await client.get("/v1/own-etag", headers={"If-None-Match": '"thing:r3"'})
+        assert first.headers["etag"] == '"thing:r3"'
+        assert again.status_code == 304
 
     async def test_head_has_the_headers_but_no_body(self, client: Client) -> None:
         get_response = await client.get(self.URL, headers={"Accept-Encoding": "identity"})
