@@ -134,7 +134,7 @@ def _since(raw: str | None) -> sa.ColumnElement[bool] | None:
     if raw.isdigit() and len(raw) <= 18:
         return changes.c.id > int(raw)
     try:
-        moment = datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(raw.upper())  # RFC 3339 allows lowercase t and z
     except ValueError:
         raise invalid("since", "expected a change id or an RFC 3339 time") from None
     if moment.tzinfo is None:

@@ -14,6 +14,7 @@ from service.fulltext import MAX_QUERY_LENGTH, SEARCHABLE, entries, highlight, m
 from service.fulltext import parse_query as parse_search
 from service.problems import COMMON_ERRORS, invalid
 from service.query import (
+    MAX_IN_VALUES,
     Cursor,
     PageInfo,
     PageLinks,
@@ -82,6 +83,7 @@ def _parameters() -> list[Parameter]:
                 type=OpenAPIType.ARRAY,
                 items=Schema(type=OpenAPIType.STRING, enum=list(SEARCH_TYPES)),
                 min_items=1,
+                max_items=MAX_IN_VALUES,
             ),
             style="form",
             explode=False,
