@@ -581,8 +581,8 @@ def prepare_datasette(port: int, facts: Facts) -> dict[str, Prepared]:
         results = body.get("facet_results") or {}
         if not results.get("unit") or not results.get("region_id"):
             return "facets missing"
-        if any(r.get("truncated") is None for r in results.values()):
-            return None
+        if body.get("facets_timed_out"):
+            return f"facets timed out: {body['facets_timed_out']}"
         return None
 
     out["facet"] = check(
@@ -804,10 +804,10 @@ def all_specs(db: Path, pg_url: str | None) -> list[ServerSpec]:
 
 
 def _find(results: list[Result], server: str, scenario: str) -> Result | None:
-    for r in results:
-        if r.server == server and r.scenario == scenario and r.status == "ok":
-            return r
-    return None
+    """The measurement of a scenario on a server (the best, when it was measured twice)."""
+    found = [r for r in results if r.server == server and r.scenario == scenario]
+    ok = [r for r in found if r.status == "ok"]
+    return max(ok, key=lambda r: r.rps or 0) if ok else None
 
 
 def targets(results: list[Result], memory: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
@@ -900,7 +900,8 @@ def print_report(
         row = f"{scenario:10}"
         for server in servers:
             match = [r for r in results if r.server == server and r.scenario == scenario]
-            row += f"{_cell(match[0] if match else None):>{width}}" if match else f"{'':>{width}}"
+            best = _find(results, server, scenario) or (match[0] if match else None)
+            row += f"{_cell(best):>{width}}" if match else f"{'':>{width}}"
         print(row)
     print()
     for r in results:
@@ -986,6 +987,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"))
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the service servers (e.g. LOG_LEVEL=WARNING); repeatable",
+    )
+    parser.add_argument(
         "--db",
         type=Path,
         help="use this SQLite file instead of the generated one (e.g. a copy with an extra index)",
@@ -1029,9 +1037,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # this machine is shared, and its load drifts.
     with contextlib.ExitStack() as stack:
         running: list[tuple[Server, dict[str, Prepared]]] = []
+        extra_env = dict(item.split("=", 1) for item in args.env)
         for spec in specs:
             if spec.kind == "service" and args.service_root.resolve() != ROOT:
                 spec.description += f" [code from {args.service_root}]"
+            if spec.kind == "service" and extra_env:
+                spec.env.update(extra_env)
+                spec.description += " [" + " ".join(args.env) + "]"
             log(f"{spec.name}: {spec.description}")
             configs[spec.name] = spec.description
             cwd = args.service_root.resolve() if spec.kind == "service" else ROOT
@@ -1043,9 +1055,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 prepared = prepare_baseline(server.port)
             running.append((server, prepared))
-        for scenario in SCENARIOS:
-            if wanted_scenarios and scenario not in wanted_scenarios:
-                continue
+        order = [s for s in SCENARIOS if not wanted_scenarios or s in wanted_scenarios]
+        if "filtered" in order and "list50" in order:
+            # The baseline right before and right after the filtered pages it is compared with;
+            # the better of the two counts (the stricter comparison on a noisy machine).
+            order.remove("list50")
+            at = order.index("filtered")
+            order[at:at] = ["list50"]
+            order.insert(at + 2, "list50")
+        for scenario in order:
             for server, prepared in running:
                 if scenario in prepared:
                     results.append(measure(server, scenario, prepared[scenario], cfg))
