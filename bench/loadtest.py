@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -241,6 +242,17 @@ def main(argv: list[str] | None = None) -> int:
         log_lines = log_path.read_text(errors="replace").splitlines()
         noisy = [line for line in log_lines if '"level":"ERROR"' in line or "Traceback" in line]
         print(f"server log: {len(log_lines)} lines, {len(noisy)} errors")
+        # The server's own view (its access log), without the client's queueing.
+        served = [
+            float(entry["duration_ms"])
+            for line in log_lines
+            if '"service.access"' in line
+            for entry in [json.loads(line)]
+        ]
+        print(
+            "server-side ms: "
+            + ", ".join(f"p{int(q * 100)} {percentile(served, q):.1f}" for q in (0.5, 0.9, 0.99))
+        )
         for line in noisy[:5]:
             print("  " + line[:300])
         return status or (1 if noisy else 0)
