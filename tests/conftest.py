@@ -33,6 +33,28 @@ def postgres_url() -> str | None:
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
 
 
+def scratch_postgres_url(suffix: str) -> str:
+    """A sibling of the suite's PostgreSQL database (`<name>_<suffix>`), dropped and created
+    afresh, for tests that must not share data with the rest of the suite."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    base = make_url(postgres_url() or "")
+    name = f"{base.database}_{suffix}"
+
+    async def recreate() -> None:
+        engine = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        async with engine.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        await engine.dispose()
+
+    asyncio.run(recreate())
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def alembic_config(url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))

@@ -2,7 +2,7 @@
 validation, soft-delete visibility, the audit trail and the seed-vs-curator-edit rule.
 
 Runs against its own freshly migrated and seeded database per backend (SQLite file; PostgreSQL
-database `h7` next to the suite's), never the shared one.
+database `<suite db>_writes` made afresh next to the suite's), never the shared one.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.engine import make_url
 
 from service.app import create_app
 from service.auth import create_key, revoke_key
 from service.db import create_engine
 from service.seed import load
 from service.settings import Settings
-from tests.conftest import BACKENDS, fresh_database, postgres_url
+from tests.conftest import BACKENDS, fresh_database, scratch_postgres_url
 from tests.helpers import Client
 
 METRIC_QUOTE = "上半年,182家县、乡强村公司累计实现利润1.34亿元"
@@ -66,7 +65,7 @@ async def env(
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('writes') / 'writes.db'}"
     else:
-        url = make_url(postgres_url() or "").set(database="h7").render_as_string(False)
+        url = await asyncio.to_thread(scratch_postgres_url, "writes")
     await asyncio.to_thread(fresh_database, url)
     await load(url)
     engine = create_engine(url, pool=False)
