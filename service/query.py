@@ -591,6 +591,50 @@ class PageResult(Generic[Item]):
     last_key: list[Any] | None = None  # sort-key values of the last row, for exports
 
 
+async def scan_keyset(
+    conn: AsyncConnection,
+    stmt: sa.Select[Any],
+    order_keys: Sequence[tuple[ColumnElement[Any], bool]],
+    cursor: Cursor | None,
+    values: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[Row], bool]:
+    """One page of `stmt` after (or, for a prev cursor, before) `values` in `order_keys` order:
+    the rows in display order, and whether more lie beyond them in the scan direction."""
+    backwards = cursor is not None and cursor.direction == "prev"
+    if values is not None:
+        stmt = stmt.where(keyset_clause([(c, d != backwards) for c, d in order_keys], values))
+    stmt = stmt.order_by(*((c.desc() if d != backwards else c.asc()) for c, d in order_keys))
+    rows: list[Row] = list((await conn.execute(stmt.limit(limit + 1))).mappings())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    return rows, more
+
+
+def neighbour_cursors(
+    rows: Sequence[Row],
+    more: bool,
+    cursor: Cursor | None,
+    key_of: Callable[[Row], list[Any]],
+    fingerprint: str,
+    secret: bytes,
+) -> tuple[str | None, str | None]:
+    """Signed next/prev cursors for a page from `scan_keyset` (None where there is no page)."""
+    backwards = cursor is not None and cursor.direction == "prev"
+    has_next = more if not backwards else cursor is not None
+    has_prev = more if backwards else cursor is not None
+
+    def at(row: Row, direction: Literal["next", "prev"]) -> str:
+        return encode_cursor(Cursor(direction, key_of(row), fingerprint), secret)
+
+    return (
+        at(rows[-1], "next") if rows and has_next else None,
+        at(rows[0], "prev") if rows and has_prev else None,
+    )
+
+
 async def fetch_page(
     conn: AsyncConnection, spec: ListSpec[Item], query: ListQuery, secret: bytes
 ) -> PageResult[Item]:
@@ -600,36 +644,23 @@ async def fetch_page(
     ]
     order_keys.append((spec.id_column, False))
     key_types = [key.type for key, _ in query.sort] + [str]
-    backwards = query.cursor is not None and query.cursor.direction == "prev"
 
     stmt = sa.select(
         *spec.columns, *(col.label(f"_k{i}") for i, (col, _) in enumerate(order_keys))
     ).select_from(spec.table)
     if where:
         stmt = stmt.where(*where)
+    values = None
     if query.cursor is not None:
         values = [_typed(v, t) for v, t in zip(query.cursor.values, key_types, strict=True)]
-        scan = [(col, desc != backwards) for col, desc in order_keys]
-        stmt = stmt.where(keyset_clause(scan, values))
-    stmt = stmt.order_by(
-        *((col.desc() if desc != backwards else col.asc()) for col, desc in order_keys)
-    ).limit(query.limit + 1)
-    rows = list((await conn.execute(stmt)).mappings())
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    if backwards:
-        rows.reverse()
+    rows, more = await scan_keyset(conn, stmt, order_keys, query.cursor, values, query.limit)
 
     def key_of(row: Row) -> list[Any]:
         return [_cursor_value(row[f"_k{i}"]) for i in range(len(order_keys))]
 
-    def cursor_at(row: Row, direction: Literal["next", "prev"]) -> str:
-        return encode_cursor(Cursor(direction, key_of(row), query.fingerprint), secret)
-
-    has_next = more if not backwards else query.cursor is not None
-    has_prev = more if backwards else query.cursor is not None
-    next_cursor = cursor_at(rows[-1], "next") if rows and has_next else None
-    prev_cursor = cursor_at(rows[0], "prev") if rows and has_prev else None
+    next_cursor, prev_cursor = neighbour_cursors(
+        rows, more, query.cursor, key_of, query.fingerprint, secret
+    )
 
     extras: dict[str, dict[str, Any]] = {}
     if spec.load_extras is not None and rows:
@@ -642,7 +673,8 @@ async def fetch_page(
         if where:
             count_stmt = count_stmt.where(*where)
         total = int((await conn.execute(count_stmt)).scalar_one())
-    last_key = key_of(rows[-1]) if rows and more and not backwards else None
+    forwards = query.cursor is None or query.cursor.direction == "next"
+    last_key = key_of(rows[-1]) if rows and more and forwards else None
     return PageResult(items, next_cursor, prev_cursor, total, last_key)
 
 
@@ -922,6 +954,20 @@ def region_filter(column: ColumnElement[Any]) -> Builder:
         return sa.or_(column.is_(None), sa.not_(inside)) if op == "not" else inside
 
     return build
+
+
+def region_field(column: ColumnElement[Any]) -> FilterField:
+    """The `region` filter every resource with a region offers (sub-regions included)."""
+    return FilterField(
+        "region",
+        str,
+        ("eq", "in", "not", "isnull"),
+        "Region id; matches the region and every region inside it",
+        column=column,
+        build=region_filter(column),
+        example="li-shui-shi",
+        facet=True,
+    )
 
 
 def link_filter(

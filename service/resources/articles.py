@@ -43,7 +43,7 @@ from service.query import (
     link_filter,
     list_response,
     operation_class,
-    region_filter,
+    region_field,
 )
 from service.resources.common import Mention, ResourceId, Span
 
@@ -187,16 +187,7 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
             example="news",
             facet=True,
         ),
-        FilterField(
-            "region",
-            str,
-            ("eq", "in", "not", "isnull"),
-            "Region id; matches the region and every region inside it",
-            column=c.region_id,
-            build=region_filter(c.region_id),
-            example="li-shui-shi",
-            facet=True,
-        ),
+        region_field(c.region_id),
         FilterField(
             "contributor",
             str,

@@ -32,7 +32,7 @@ from service.query import (
     fetch_item,
     list_response,
     operation_class,
-    region_filter,
+    region_field,
 )
 from service.resources.common import ResourceId, Span
 
@@ -126,16 +126,7 @@ METRICS: ListSpec[MetricOut] = ListSpec(
         FilterField("id", str, ("in",), "Metric id", column=c.id),
         FilterField("article", str, KEY_OPS, "Article id", column=c.article_id, facet=True),
         FilterField("document", str, KEY_OPS, "Document id", column=c.document_id, facet=True),
-        FilterField(
-            "region",
-            str,
-            ("eq", "in", "not", "isnull"),
-            "Region id; matches the region and every region inside it",
-            column=c.region_id,
-            build=region_filter(c.region_id),
-            example="li-shui-shi",
-            facet=True,
-        ),
+        region_field(c.region_id),
         FilterField(
             "initiative",
             str,

@@ -40,7 +40,7 @@ from service.query import (
     link_filter,
     list_response,
     operation_class,
-    region_filter,
+    region_field,
 )
 from service.resources.common import Mention, ResourceId, Span
 
@@ -138,16 +138,7 @@ ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
             example="bank",
             facet=True,
         ),
-        FilterField(
-            "region",
-            str,
-            ("eq", "in", "not", "isnull"),
-            "Region id; matches the region and every region inside it",
-            column=c.region_id,
-            build=region_filter(c.region_id),
-            example="li-shui-shi",
-            facet=True,
-        ),
+        region_field(c.region_id),
         FilterField(
             "parent", str, KEY_OPS, "Parent organisation id", column=c.parent_id, facet=True
         ),

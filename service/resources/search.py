@@ -15,7 +15,6 @@ from service.fulltext import parse_query as parse_search
 from service.problems import COMMON_ERRORS, invalid
 from service.query import (
     MAX_IN_VALUES,
-    Cursor,
     PageInfo,
     PageLinks,
     SortKey,
@@ -24,11 +23,11 @@ from service.query import (
     _single,
     cursor_secret,
     decode_cursor,
-    encode_cursor,
-    keyset_clause,
+    neighbour_cursors,
     page_url,
     parse_limit,
     reject_unknown,
+    scan_keyset,
 )
 from service.resources.common import Span
 
@@ -158,31 +157,18 @@ class SearchController(Controller):
         fingerprint = msgspec.json.encode(["search", query.phrases, sorted(set(types))]).hex()[:32]
         raw_cursor = _single(request, "cursor")
         cursor = decode_cursor(raw_cursor, secret, fingerprint, ORDER) if raw_cursor else None
-        backwards = cursor is not None and cursor.direction == "prev"
 
         where = [match_clause(query, db.dialect.name)]
         if types:
             where.append(entries.c.resource.in_(types))
         keys = [(entries.c.resource, False), (entries.c.record_id, False)]
         stmt = sa.select(entries.c.resource, entries.c.record_id, entries.c.title, entries.c.text)
-        stmt = stmt.where(*where)
-        if cursor is not None:
-            stmt = stmt.where(keyset_clause([(k, backwards) for k, _ in keys], cursor.values))
-        order = [k.desc() if backwards else k.asc() for k, _ in keys]
-        rows = list((await db.execute(stmt.order_by(*order).limit(limit + 1))).mappings())
-        more = len(rows) > limit
-        rows = rows[:limit]
-        if backwards:
-            rows.reverse()
-
-        def cursor_at(row: Any, direction: Literal["next", "prev"]) -> str:
-            values = [row["resource"], row["record_id"]]
-            return encode_cursor(Cursor(direction, values, fingerprint), secret)
-
-        has_next = more if not backwards else cursor is not None
-        has_prev = more if backwards else cursor is not None
-        next_cursor = cursor_at(rows[-1], "next") if rows and has_next else None
-        prev_cursor = cursor_at(rows[0], "prev") if rows and has_prev else None
+        rows, more = await scan_keyset(
+            db, stmt.where(*where), keys, cursor, cursor.values if cursor else None, limit
+        )
+        next_cursor, prev_cursor = neighbour_cursors(
+            rows, more, cursor, lambda r: [r["resource"], r["record_id"]], fingerprint, secret
+        )
 
         hits = []
         for row in rows:
