@@ -13,10 +13,12 @@ pages in `seed/sources/` (clauses and phrases cut from them). Document texts are
 concatenation of their articles, and every article and metric span points at its own quote in
 its document, so provenance holds as it does for the real data.
 
-SQLite files are cached as `bench/data/lishui-bench-<key>.db`; the key covers the generator
-version, the scale, the random seed and the Alembic migrations, so a new migration (an index,
-say) rebuilds the data and nothing else does. A PostgreSQL database is marked with
-`COMMENT ON DATABASE` and rebuilt only when its key differs.
+SQLite files are cached as `bench/data/lishui-bench-<key>.db` (renamed into place only when
+complete); the key covers this file's source, the scale, the random seed, the Alembic migrations
+and the search tokeniser, so a new migration (an index, say) or an edit here rebuilds the data
+and nothing else does. A PostgreSQL database is marked, once fully built, with
+`COMMENT ON DATABASE` = `lishui-bench <key> alembic=<head> metrics=<n>`, and rebuilt only when
+that marker differs or its tables are gone.
 """
 
 from __future__ import annotations
@@ -89,15 +91,30 @@ class Scale:
 
 
 def cache_key(scale: Scale, seed: int) -> str:
-    """Changes with the generator version, the scale, the seed and the Alembic migrations."""
+    """Changes with the generator (its version and this file's source), the scale, the seed,
+    the Alembic migrations (so a new head, or an edited migration) and the search tokeniser."""
     digest = hashlib.sha256()
     digest.update(f"v{GENERATOR_VERSION}:{seed}:{scale}".encode())
-    for path in [*sorted(MIGRATIONS_DIR.glob("*.py")), ROOT / "service" / "fulltext.py"]:
+    sources = [Path(__file__).resolve(), *sorted(MIGRATIONS_DIR.glob("*.py"))]
+    for path in [*sources, ROOT / "service" / "fulltext.py"]:
         if not path.exists():
             continue
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def alembic_head() -> str:
+    """The head revision of alembic/versions (recorded next to the key in the PostgreSQL marker)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in MIGRATIONS_DIR.glob("*.py"):
+        text = path.read_text()
+        if m := re.search(r"^revision[^=]*=\s*['\"]([^'\"]+)['\"]", text, re.M):
+            revisions.add(m.group(1))
+        for parent in re.findall(r"^down_revision[^=]*=\s*(.+)$", text, re.M):
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", parent))
+    return ",".join(sorted(revisions - parents)) or "none"
 
 
 def _prefix(scale: Scale) -> str:
@@ -1019,12 +1036,14 @@ def _database_name(url: str) -> str:
 
 
 async def _ensure_postgres(url: str, scale: Scale, seed: int, force: bool) -> bool:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     name = _database_name(url)
-    if name in PG_FORBIDDEN:
+    if name in PG_FORBIDDEN or name.startswith("test"):  # CI's and the test suites' databases
         raise SystemExit(f"refusing to load benchmark data into the {name!r} database")
-    key = f"{PG_MARKER} {cache_key(scale, seed)}"
+    # The marker (the database's comment) is written last, after the load, the indexes and
+    # VACUUM ANALYZE: a database carrying this exact marker is complete for this key.
+    key = f"{PG_MARKER} {cache_key(scale, seed)} alembic={alembic_head()} metrics={scale.metrics}"
     dsn = _asyncpg_dsn(url)
     admin_dsn = dsn.rsplit("/", 1)[0] + "/postgres"
     admin = await asyncpg.connect(admin_dsn)
@@ -1038,10 +1057,15 @@ async def _ensure_postgres(url: str, scale: Scale, seed: int, force: bool) -> bo
         )
     finally:
         await admin.close()
-    if comment == key and not force:
-        return False
     conn = await asyncpg.connect(dsn)
     try:
+        if comment == key and not force:
+            try:
+                populated = await conn.fetchval("SELECT EXISTS(SELECT 1 FROM metric)")
+            except asyncpg.PostgresError:  # marked, but the tables were dropped since
+                populated = False
+            if populated:
+                return False
         tables = await conn.fetchval(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
         )
