@@ -1,24 +1,42 @@
 # Everything a fresh clone needs: `make run` serves the API, `make test` checks it.
+# Installs come from the hash-locked requirements/*.txt (`make lock` regenerates them).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 1
 export DATABASE_URL ?= sqlite+aiosqlite:///./data/service.db
 
-.PHONY: run serve migrate seed test lint typecheck unit openapi report bench fuzz loadtest clean
+# One stamp per lock file and content: `make run` installs only requirements/serve.txt,
+# `make test` requirements/dev.txt (serve + test tools, same pins).
+SERVE_LOCK := requirements/serve.txt
+DEV_LOCK := requirements/dev.txt
+BENCH_LOCK := requirements/bench.txt
+SERVE_STAMP := $(VENV)/.serve-$(shell cksum $(SERVE_LOCK) | cut -d' ' -f1)
+STAMP := $(VENV)/.dev-$(shell cksum $(DEV_LOCK) | cut -d' ' -f1)
+PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
 
-$(STAMP): pyproject.toml
+.PHONY: run serve migrate seed test lint typecheck unit openapi report bench fuzz loadtest clean \
+	lock lock-upgrade wheelhouse compose-test
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*
+
+$(SERVE_STAMP): $(SERVE_LOCK) | $(BIN)/python
+	$(PIP_LOCKED) -r $(SERVE_LOCK)
+	rm -f $(VENV)/.serve-*
 	touch $@
+
+# The dev lock holds every serving pin too, so it satisfies both stamps.
+$(STAMP): $(DEV_LOCK) | $(BIN)/python
+	$(PIP_LOCKED) -r $(DEV_LOCK)
+	rm -f $(VENV)/.dev-* $(VENV)/.serve-*
+	touch $@ $(SERVE_STAMP)
 
 venv: $(STAMP)
 
-migrate: $(STAMP)
+migrate: $(SERVE_STAMP)
 	$(BIN)/alembic upgrade head
 
 seed: migrate
@@ -26,9 +44,10 @@ seed: migrate
 
 run: seed serve
 
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	@echo "Serving on http://$(HOST):$(PORT)  (Swagger UI: http://$(HOST):$(PORT)/docs)"
-	$(BIN)/uvicorn service.app:app_from_env --factory --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/uvicorn service.app:app_from_env --factory --host $(HOST) --port $(PORT) \
+		--workers $(WORKERS) --no-access-log
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -58,10 +77,10 @@ loadtest: $(STAMP)
 # Benchmark against Datasette and a bare Litestar app (bench/run.py; README "Benchmarks").
 # First run: generates 1M metrics into bench/data/ (cached). BENCH_ARGS="--duration 3" for a
 # quick look; BENCH_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/h6 adds PostgreSQL.
-BENCH_STAMP := $(VENV)/.bench-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-$(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	rm -f $(VENV)/.bench-installed-*
+BENCH_STAMP := $(VENV)/.bench-$(shell cksum $(BENCH_LOCK) | cut -d' ' -f1)
+$(BENCH_STAMP): $(BENCH_LOCK) $(STAMP)
+	$(PIP_LOCKED) -r $(BENCH_LOCK)
+	rm -f $(VENV)/.bench-*
 	touch $@
 
 bench: $(BENCH_STAMP)
@@ -69,8 +88,33 @@ bench: $(BENCH_STAMP)
 		|| (sudo apt-get update && sudo apt-get install -y wrk)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-report: $(STAMP)
+report: $(SERVE_STAMP)
 	$(BIN)/python -m service.seed report
+
+# Regenerate the locks from pyproject.toml, keeping every pin that still fits (uv, PyPI, hashes
+# of every file of each release). `make lock-upgrade` moves everything to the newest versions;
+# one package: `make lock LOCK_ARGS="--upgrade-package ruff"`. Commit requirements/ afterwards.
+UV_VERSION ?= 0.13.9
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock" $(LOCK_ARGS) pyproject.toml
+lock: | $(BIN)/python
+	$(BIN)/python -m uv --version 2>/dev/null | grep -q " $(UV_VERSION) " \
+		|| $(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	$(LOCK) --extra dev -o $(DEV_LOCK)
+	$(LOCK) -c $(DEV_LOCK) -o $(SERVE_LOCK)
+	$(LOCK) --extra dev --extra bench -c $(DEV_LOCK) -o $(BENCH_LOCK)
+
+lock-upgrade:
+	$(MAKE) lock LOCK_ARGS="--upgrade $(LOCK_ARGS)"
+
+# Every locked serving dependency as a wheel (hashes checked), for offline image builds.
+wheelhouse: $(SERVE_STAMP)
+	$(BIN)/pip wheel --quiet --require-hashes --no-deps -r $(SERVE_LOCK) -w wheelhouse
+
+# The whole compose stack on a local Docker engine: build, start, fail over, tear down
+# (deploy/compose-test.sh; skips with a message where no Docker engine can start).
+compose-test: $(STAMP)
+	deploy/compose-test.sh
 
 clean:
 	rm -rf data .mypy_cache .ruff_cache .pytest_cache
