@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,6 +38,7 @@ from service.settings import Settings
 from service.writes import WRITE_HANDLERS
 
 API_VERSION = "1.0.0"
+security_log = logging.getLogger("service.security")
 DESCRIPTION = """\
 A curated, source-traceable dataset of two pages of a Lishui (Zhejiang) city newspaper from 2022
 on "common prosperity" (共同富裕): articles, the initiatives and organisations they name, and every
@@ -126,11 +129,25 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
+def cursor_key(settings: Settings) -> bytes:
+    """The key cursors are signed with: from CURSOR_SECRET, else random for this process."""
+    if settings.cursor_secret is None:
+        return secrets.token_bytes(32)
+    return hashlib.sha256(settings.cursor_secret.encode()).digest()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if settings.cursor_secret is None:
+            # Loud, once per process: a random key breaks cursors across restarts and replicas.
+            security_log.warning(
+                "CURSOR_SECRET is not set: signing cursors with a random key for this process "
+                "only; cursors will not survive a restart or work across replicas/workers. "
+                "Set CURSOR_SECRET (same value everywhere) in production."
+            )
         app.state.engine = create_engine(settings.database_url, timeout=settings.db_timeout_seconds)
         try:
             yield
@@ -163,7 +180,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *_static_routers(),
             *docs_routes(),
             HealthController,
-            MetricsController,
+            # Operators only: off unless METRICS_TOKEN is set, then bearer-token protected.
+            *([MetricsController] if settings.metrics_token else []),
         ],
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
@@ -176,7 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
-                "cursor_secret": hashlib.sha256(settings.cursor_secret.encode()).digest(),
+                "cursor_secret": cursor_key(settings),
             }
         ),
         debug=settings.debug,

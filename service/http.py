@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
+import hmac
 import logging
 import math
 import re
@@ -37,9 +38,11 @@ import sqlalchemy as sa
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import ResponseHeader
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.handlers import BaseRouteHandler
 from litestar.logging.config import LoggingConfig
 from litestar.middleware.base import DefineMiddleware
 from litestar.params import HeaderParameter
@@ -182,6 +185,16 @@ def sorted_query(query: bytes) -> bytes:
 
 def _param_name(pair: bytes) -> bytes:
     return pair.partition(b"=")[0]
+
+
+def public_url(settings: Settings, path: str) -> str:
+    """The URL the service sends for one of its own paths (`/v1/…?…`): absolute from
+    `PUBLIC_BASE_URL` when set, else a relative reference. Never built from `Host` or
+    `X-Forwarded-*`: cached responses are shared by every client."""
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(f"not a path on this service: {path!r}")
+    base = settings.public_base_url
+    return f"{base}{path}" if base else path
 
 
 # ---------------------------------------------------------------- dataset version
@@ -604,6 +617,11 @@ class EdgeMiddleware:
         set_header(headers, b"content-security-policy", csp.encode())
         set_header(headers, b"x-request-id", request_id.encode())
         headers.extend(rate_headers)
+        location = header(headers, b"location")
+        if location is not None and location.startswith(b"/") and not location.startswith(b"//"):
+            # Handlers give paths; the one URL builder makes them absolute when configured.
+            url = public_url(self.settings, location.decode("latin-1"))
+            set_header(headers, b"location", url.encode("latin-1"))
         if status >= 400 or path.startswith(OPERATIONAL_PREFIXES):
             set_header(headers, b"cache-control", b"no-store")
         elif is_get and status in (200, 203, 304) and header(headers, b"cache-control") is None:
@@ -775,10 +793,28 @@ async def _send_raw(send: Send, status: int, headers: Headers, body: bytes) -> N
 # ---------------------------------------------------------------- wiring
 
 
+def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """`/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`."""
+    token: str | None = connection.app.state.settings.metrics_token
+    scheme, _sep, given = connection.headers.get("authorization", "").partition(" ")
+    if (
+        token is None
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(given.strip().encode(), token.encode())
+    ):
+        raise NotAuthorizedException(
+            "The metrics endpoint needs the operator token.",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
 class MetricsController(PrometheusController):
-    """Prometheus text exposition at `/metrics` (operational: not part of the API schema)."""
+    """Prometheus text exposition at `/metrics` (operational: not part of the API schema).
+
+    Mounted only when `METRICS_TOKEN` is set, and then guarded by it."""
 
     include_in_schema = False
+    guards = [metrics_guard]
 
 
 def _documented(name: str, description: str) -> ResponseHeader:

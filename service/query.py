@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, cast
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import msgspec
 import sqlalchemy as sa
@@ -46,6 +46,7 @@ from service.fulltext import (
     matching_ids,
     parse_query,
 )
+from service.http import public_url
 from service.problems import BadRequest, InvalidParam, invalid
 
 DEFAULT_LIMIT = 20
@@ -757,12 +758,14 @@ async def shape_items(
 
 
 def page_url(request: Request[Any, Any, Any], cursor: str | None) -> str:
+    """This request's URL with another cursor: a relative reference, or absolute from
+    `PUBLIC_BASE_URL` (never from `Host` or `X-Forwarded-*`: pages are cached for everyone)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
     if cursor is not None:
         params.append(("cursor", cursor))
     query = urlencode(params)
-    base = str(request.base_url).rstrip("/") + request.url.path
-    return f"{base}?{query}" if query else base
+    path = quote(request.scope["path"])
+    return public_url(request.app.state.settings, f"{path}?{query}" if query else path)
 
 
 def build_page(

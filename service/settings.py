@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/service.db"
+# A configured cursor secret shorter than this is refused (it could be guessed).
+MIN_SECRET_LENGTH = 16
 
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _base_url(value: str) -> str:
+    """`scheme://host[:port][/prefix]` without a trailing slash; anything else is refused."""
+    parts = urlsplit(value.strip())
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or not value.isascii()
+        or any(c.isspace() or ord(c) < 0x20 for c in value.strip())
+    ):
+        raise ValueError(
+            f"PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got {value!r}"
+        )
+    return value.strip().rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +39,13 @@ class Settings:
     # Origins allowed by CORS; empty means CORS is off.
     cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
     # Key that signs pagination cursors; replicas behind one load balancer must share it.
-    cursor_secret: str = "dev-only-cursor-secret"
+    # None: a random per-process key (with a warning at start-up), never a public default.
+    cursor_secret: str | None = None
+    # `https://api.example.org[/prefix]`: every absolute URL the service sends is built from it.
+    # None: links are relative references; nothing is ever derived from Host/X-Forwarded-*.
+    public_base_url: str | None = None
+    # `/metrics` answers only `Authorization: Bearer <token>`; None: no `/metrics` at all.
+    metrics_token: str | None = None
     debug: bool = False
     # HTTP layer (service/http.py). Requests per client IP per minute; 0 turns the limit off.
     rate_limit_per_minute: int = 1200
@@ -35,13 +62,23 @@ class Settings:
     db_timeout_seconds: float = 2.0
     log_level: str = "INFO"
 
+    def __post_init__(self) -> None:
+        if self.cursor_secret is not None and len(self.cursor_secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"CURSOR_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        if self.metrics_token is not None and len(self.metrics_token) < MIN_SECRET_LENGTH:
+            raise ValueError(f"METRICS_TOKEN must be at least {MIN_SECRET_LENGTH} characters")
+        if self.public_base_url is not None:
+            object.__setattr__(self, "public_base_url", _base_url(self.public_base_url))
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         return cls(
             database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
             cors_allow_origins=_split(env.get("CORS_ALLOW_ORIGINS", "")),
-            cursor_secret=env.get("CURSOR_SECRET", "dev-only-cursor-secret"),
+            cursor_secret=env.get("CURSOR_SECRET") or None,
+            public_base_url=env.get("PUBLIC_BASE_URL") or None,
+            metrics_token=env.get("METRICS_TOKEN") or None,
             debug=env.get("DEBUG", "").lower() in {"1", "true", "yes"},
             rate_limit_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "1200")),
             cache_max_age=int(env.get("CACHE_MAX_AGE", "60")),

@@ -108,4 +108,4 @@ def test_nginx_proxies_to_the_replicas(compose: dict[str, Any]) -> None:
     assert re.search(r"server api:8000\b", conf)
     assert "proxy_pass http://api;" in conf
     assert "listen 8000;" in conf
-    assert "proxy_set_header Host $http_host;" in conf
+    assert "proxy_set_header Host $host;" in conf

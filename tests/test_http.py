@@ -585,9 +585,12 @@ class TestAccessLog:
 
 
 class TestPrometheus:
-    async def test_counts_by_route_template(self, client: Client) -> None:
-        await client.get("/v1/metrics/no-such-metric")
-        text = (await client.get("/metrics")).text
+    async def test_counts_by_route_template(self, private_db: Path) -> None:
+        token = "operator-token-0123456789"  # /metrics is mounted only with METRICS_TOKEN
+        async with serve(dedicated(sqlite_url(private_db), metrics_token=token)) as client:
+            await client.get("/v1/metrics/no-such-metric")
+            response = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        text = response.text
         assert 'route="/v1/metrics/{metric_id}",status="404"' in text
         assert "http_requests_total{" in text
         assert "http_request_duration_seconds_bucket{" in text
