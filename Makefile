@@ -17,7 +17,7 @@ SERVE_STAMP := $(VENV)/.serve-$(shell cksum $(SERVE_LOCK) | cut -d' ' -f1)
 STAMP := $(VENV)/.dev-$(shell cksum $(DEV_LOCK) | cut -d' ' -f1)
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
 
-.PHONY: run serve migrate seed test lint typecheck unit openapi report bench fuzz loadtest clean \
+.PHONY: run serve migrate seed test lint typecheck unit openapi report bench profile fuzz loadtest clean \
 	lock lock-upgrade wheelhouse compose-test spec-tools lint-spec lint-spec-baseline spec-diff
 
 $(BIN)/python:
@@ -99,9 +99,11 @@ fuzz: $(STAMP)
 loadtest: $(STAMP)
 	$(BIN)/python -m bench.loadtest
 
-# Benchmark against Datasette and a bare Litestar app (bench/run.py; README "Benchmarks").
-# First run: generates 1M metrics into bench/data/ (cached). BENCH_ARGS="--duration 3" for a
-# quick look; BENCH_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/h6 adds PostgreSQL.
+# Benchmark against Datasette and a bare Litestar app (bench/run.py; README "Benchmarks"):
+# SQLite, and PostgreSQL too when a server answers on 127.0.0.1:5432 (database bench_1m) or
+# BENCH_POSTGRES_URL names one (BENCH_POSTGRES_URL=off: SQLite only). The 1M-row data is built
+# once per generator/migration version and cached. ~12 min with cached data;
+# BENCH_ARGS="--duration 3" for a quick look. Writes bench/results/<stamp>.json and .png.
 BENCH_STAMP := $(VENV)/.bench-$(shell cksum $(BENCH_LOCK) | cut -d' ' -f1)
 $(BENCH_STAMP): $(BENCH_LOCK) $(STAMP)
 	$(PIP_LOCKED) -r $(BENCH_LOCK)
@@ -112,6 +114,12 @@ bench: $(BENCH_STAMP)
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk) \
 		|| (sudo apt-get update && sudo apt-get install -y wrk)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# py-spy on the service under a cache-miss load; top of the profile to bench/results/ (bench/profile.py).
+profile: $(BENCH_STAMP)
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk) \
+		|| (sudo apt-get update && sudo apt-get install -y wrk)
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 report: $(SERVE_STAMP)
 	$(BIN)/python -m service.seed report
