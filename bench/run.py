@@ -1312,7 +1312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wanted = set(args.servers.split(",")) if args.servers else None
     specs = [s for s in all_specs(db, pg_url) if not wanted or s.name in wanted]
     results, memory, configs = run_all(specs, facts, cfg, args, pinned)
-    goals = evaluate([asdict(r) for r in results], memory)
+    goals = evaluate([asdict(r) for r in results], memory, cfg.connections)
     print_report(results, memory, goals)
     elapsed = time.monotonic() - started
     print(f"\nbench run took {elapsed:.0f} s")

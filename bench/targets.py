@@ -18,6 +18,10 @@ Beyond the issue's list, the cache-on server's distinct-URL scenarios (`*-miss`:
 URL of its own, so the response cache never answers) are held to the cache-off targets: a miss
 with the cache on must be as cheap as the cache-off path promises.
 
+A scenario too slow for 32 connections (over ~125 ms per request at 8 s) is measured on one
+connection; its p99 under 32 connections is then taken as at least 32x its one-connection p50
+(each request would queue behind the others), so it cannot pass the p99 target by being slow.
+
 The bare list is measured several times in the run; its best rps and its lowest p99 are the
 references (the stricter comparison on a shared machine).
 """
@@ -38,6 +42,7 @@ VS_BASELINE = 0.80
 P99_VS_BASELINE = 3.0
 DEEP_VS_FIRST = 1.2
 RSS_MB = 250.0
+CONNECTIONS = 32  # wrk's, for the p99 of a scenario too slow to run on them
 BACKENDS = {"service": "SQLite", "postgres": "PostgreSQL"}
 
 Row = dict[str, Any]
@@ -62,7 +67,10 @@ def _rps(r: Row) -> str:
 
 
 class Evaluator:
-    def __init__(self, results: Sequence[Row], memory: dict[str, dict[str, float]]) -> None:
+    def __init__(
+        self, results: Sequence[Row], memory: dict[str, dict[str, float]], connections: int
+    ) -> None:
+        self.connections = connections
         self.results = results
         self.memory = memory
         lists = [
@@ -136,12 +144,20 @@ class Evaluator:
         if not mine or not self.base_p99:
             self.add(group, target, scenario, server, detail="not measured")
             return
-        ratio = mine["p99_ms"] / self.base_p99
+        p99 = mine["p99_ms"]
+        detail = f"{p99:,.1f} / {self.base_p99:,.1f} ms"
+        if mine.get("mode") == "sequential":
+            # Measured on one connection because one request alone takes too long for 32: under
+            # 32 connections each would queue behind ~31 others, so p99 >= 32 x the 1-conn p50.
+            p99 = max(p99, self.connections * mine["p50_ms"])
+            detail = (
+                f">= {p99:,.0f} ms ({self.connections} x the 1-connection p50) / "
+                f"{self.base_p99:,.1f} ms"
+            )
+        ratio = p99 / self.base_p99
         self.add(
             group, target, scenario, server, ok=ratio <= P99_VS_BASELINE, value=round(ratio, 2),
-            limit=P99_VS_BASELINE, cell=f"{ratio:,.1f}x",
-            detail=f"{mine['p99_ms']:,.1f} / {self.base_p99:,.1f} ms"
-            + (" (1 connection)" if mine.get("mode") == "sequential" else ""),
+            limit=P99_VS_BASELINE, cell=f"{ratio:,.1f}x", detail=detail,
         )  # fmt: skip
 
     def deep_vs_first(self, group: str, server: str) -> None:
@@ -171,8 +187,10 @@ class Evaluator:
         )  # fmt: skip
 
 
-def evaluate(results: Sequence[Row], memory: dict[str, dict[str, float]]) -> list[Row]:
-    ev = Evaluator(results, memory)
+def evaluate(
+    results: Sequence[Row], memory: dict[str, dict[str, float]], connections: int = CONNECTIONS
+) -> list[Row]:
+    ev = Evaluator(results, memory, connections)
     servers = {r["server"] for r in results}
     for on in [b for b in BACKENDS if b in servers or f"{b}-nocache" in servers]:
         off = f"{on}-nocache"
@@ -239,7 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) != 1:
         raise SystemExit("usage: python -m bench.targets RESULT.json")
     document = json.loads(Path(args[0]).read_text())
-    rows = evaluate(document["results"], document.get("memory_mb", {}))
+    connections = document.get("environment", {}).get("wrk_config", {}).get("connections", 32)
+    rows = evaluate(document["results"], document.get("memory_mb", {}), connections)
     print("\n".join(table(rows)))
     return 0
 
