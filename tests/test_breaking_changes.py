@@ -5,6 +5,7 @@ with every breaking change and deprecation recorded in `openapi/CHANGELOG.md`; a
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from tests.openapi_compat import (
     acknowledged,
     check,
     compare,
+    main,
     releases,
     report,
 )
@@ -48,6 +50,28 @@ def test_each_release_file_is_named_by_its_version_and_has_notes() -> None:
         assert json.loads(path.read_text())["info"]["version"] == version, path.name
         assert re.search(rf"^## {re.escape(version)} — \d{{4}}-\d\d-\d\d$", notes, re.M), version
     assert "## Unreleased" in notes.split(f"## {'.'.join(map(str, found[-1][0]))}")[0]
+
+
+def test_release_files_are_never_edited() -> None:
+    """A release is a promise: `openapi/releases/SHA256SUMS` pins each file's bytes."""
+    sums: dict[str, str] = {}
+    for line in (RELEASES / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        sums[name] = digest
+    assert sorted(sums) == sorted(path.name for _, path in releases())
+    for name, digest in sums.items():
+        assert hashlib.sha256((RELEASES / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_gate_fails_on_an_unrecorded_change_to_the_real_spec() -> None:
+    (version_tuple, path) = releases()[-1]
+    version = ".".join(map(str, version_tuple))
+    released = json.loads(path.read_text())
+    changed = copy.deepcopy(released)
+    del changed["components"]["schemas"]["MetricOut"]["properties"]["quote"]
+    verdict = check(released, changed, CHANGELOG.read_text(), version)
+    assert [c.id for c in verdict.missing] == ["property-removed MetricOut.quote"]
+    assert main([str(path), str(SPEC)]) in (0, 1)  # the command line runs on the real files
 
 
 # --- the checker on synthetic pairs ---------------------------------------------------------
