@@ -61,8 +61,10 @@ unit: $(STAMP) spec-tools
 
 test: lint typecheck unit
 
+# The committed spec and the TypeScript client's types generated from it (needs npm).
 openapi: $(STAMP)
 	$(BIN)/python -m service.openapi
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate
 
 # OpenAPI linters (Redocly CLI, Spectral), pinned in tools/spec-lint/package-lock.json and
 # installed with npm ci. Without npm the lint tests skip (and fail when CI is set).

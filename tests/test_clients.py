@@ -10,6 +10,7 @@ npm packages are cached under `tests/.cache/npm` (gitignored), installed once.
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import subprocess
 import sys
@@ -128,3 +129,47 @@ def test_python_client_pages_through_metrics(python_client: ModuleType, live_url
 
     meta = get_meta.sync(client=client)
     assert {r.name for r in meta.resources} >= {"metrics", "articles", "documents"}
+
+
+# ---------------------------------------------------------------- clients/typescript
+
+TS_CLIENT = ROOT / "clients" / "typescript"
+
+
+@pytest.fixture(scope="module")
+def ts_client_bin() -> Path:
+    """`clients/typescript/node_modules/.bin`, installed from its package-lock on first use."""
+    npm = require_tool("npm", "install Node.js and npm to build the TypeScript client")
+    require_tool("node", "install Node.js to run the TypeScript client")
+    lock = (TS_CLIENT / "package-lock.json").read_text()
+    stamp = TS_CLIENT / "node_modules" / ".installed-lock"
+    if not stamp.exists() or stamp.read_text() != lock:
+        run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=TS_CLIENT)
+        stamp.write_text(lock)
+    return TS_CLIENT / "node_modules" / ".bin"
+
+
+def test_typescript_client_types_match_the_spec(ts_client_bin: Path, tmp_path: Path) -> None:
+    """The committed `schema.d.ts` is what `make openapi` generates from openapi/v1.json."""
+    generated = tmp_path / "schema.d.ts"
+    run([str(ts_client_bin / "openapi-typescript"), str(SPEC), "-o", str(generated)], TS_CLIENT)
+    committed = (TS_CLIENT / "src" / "schema.d.ts").read_text()
+    assert generated.read_text() == committed, "run `make openapi` to regenerate the client types"
+
+
+def test_typescript_client_runs_against_the_service(
+    ts_client_bin: Path, tmp_path: Path, live_url: str
+) -> None:
+    """Strict type-check of the wrapper and its example, then the example against a server:
+    a filtered page, cursor iteration over every metric, a detail and a typed 400."""
+    out = tmp_path / "dist"
+    run([str(ts_client_bin / "tsc"), "-p", "tsconfig.json", "--outDir", str(out)], TS_CLIENT)
+    (out / "package.json").write_text('{"type": "module"}')
+    node = require_tool("node", "install Node.js to run the TypeScript client")
+    result = run([node, str(out / "examples" / "smoke.js"), live_url], cwd=tmp_path)
+    report = json.loads(result.stdout)
+    assert report["topRaw"] == "13.85亿元"
+    assert report["topValue"] == 1_385_000_000
+    assert report["iterated"] == report["distinct"] == report["total"] > 100
+    assert report["quoteAtSpan"] is True
+    assert report["rejected"] == ["cursor"]
