@@ -897,25 +897,30 @@ async def detail_response(
     reject_unknown(request, DETAIL_PARAMS)
     shape = parse_shape(request, spec, type(item).__struct_fields__)
     if shape.plain:
-        etag = await record_etag(conn, spec, item.id)
+        etag = await record_etag(conn, spec, item)
         return Response(item, headers={"ETag": etag} if etag else None)
     return Response((await shape_items(conn, spec, [item], shape))[0])
 
 
-def make_etag(resource: str, record_id: str, revision: int) -> str:
-    """Strong validator of a writable record's plain representation (used by `If-Match`)."""
-    return f'"{resource}:{record_id}:r{revision}"'
+def make_etag(resource: str, record_id: str, revision: int, body: Any = None) -> str:
+    """Strong validator of a writable record's plain representation (what `If-Match` on writes
+    compares against): its revision and a hash of the body, so the tag moves whenever anything
+    the body embeds moves too (an article names organisations: renaming one changes the
+    article's tag). Without a body (a deleted record) it is the revision alone."""
+    if body is None:
+        return f'"{resource}:{record_id}:r{revision}"'
+    encoded = msgspec.json.encode(body, order="deterministic")
+    digest = hashlib.blake2b(encoded, digest_size=8).hexdigest()
+    return f'"{resource}:{record_id}:r{revision}-{digest}"'
 
 
-async def record_etag(conn: AsyncConnection, spec: ListSpec[Any], record_id: str) -> str | None:
-    """The ETag of a record whose table has a `revision` column (None for read-only
-    resources: the HTTP layer then hashes the body)."""
+async def record_etag(conn: AsyncConnection, spec: ListSpec[Any], item: Any) -> str | None:
+    """The ETag of a record whose table has a `revision` column, from its revision and its
+    detail body `item` (None for read-only resources: the HTTP layer then hashes the body)."""
     if "revision" not in spec.table.c:
         return None
-    revision = await conn.scalar(
-        sa.select(spec.table.c.revision).where(spec.id_column == record_id)
-    )
-    return make_etag(spec.resource, record_id, int(revision)) if revision is not None else None
+    revision = await conn.scalar(sa.select(spec.table.c.revision).where(spec.id_column == item.id))
+    return make_etag(spec.resource, item.id, int(revision), item) if revision is not None else None
 
 
 # ---------------------------------------------------------------- reusable filter builders

@@ -18,7 +18,7 @@ import hashlib
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -76,6 +76,40 @@ def squash(text: str) -> str:
 
 
 # ---------------------------------------------------------------- rules shared with the write API
+
+
+# Characters no text field may hold: NUL (PostgreSQL cannot store it in text, so both databases
+# refuse it alike) and the other C0/C1 controls except tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def text_problems(record: Mapping[str, Any], required: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(field, reason) for every string of a record that cannot be stored or shown: a control
+    character anywhere (in nested lists and mappings, keys included), any string that is blank
+    (whitespace only: use null or leave it out instead), and a `required` field that is empty.
+    The same rule for the curated files and the write API."""
+    problems: list[tuple[str, str]] = []
+
+    def visit(value: Any, path: str) -> None:
+        if isinstance(value, str):
+            if _CONTROL.search(value):
+                problems.append((path, "contains a control character (NUL or another)"))
+            elif value and not value.strip():
+                problems.append((path, "is blank (only whitespace)"))
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                visit(key, path)
+                visit(item, f"{path}.{key}")
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                visit(item, f"{path}[{i}]")
+
+    for name, value in record.items():
+        visit(value, name)
+    for name in required:
+        if record.get(name) == "":
+            problems.append((name, "is required and may not be empty"))
+    return problems
 
 
 def span_problem(text: str, quote: Any, span: Any) -> str | None:
@@ -444,6 +478,19 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
         }
         for art_id, name, role, title, order in bylines
     ]
+
+    # Text every record may hold (the write API applies the same rule, service/writes.py).
+    for kind, rows, required in (
+        ("region", regions, ("name",)),
+        ("document", [{k: v for k, v in d.items() if k != "text"} for d in documents], ()),
+        ("article", articles, ("headline",)),
+        ("organisation", organisations, ("name",)),
+        ("initiative", initiatives, ("name",)),
+        ("metric", metrics, ("subject", "raw", "quote")),
+    ):
+        for r in rows:
+            for name, reason in text_problems(r, required):
+                problems.append(f"{kind} {r.get('id')}: {name} {reason}")
 
     # Referential and uniqueness checks across files.
     ids = {

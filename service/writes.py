@@ -2,29 +2,45 @@
 metrics and organisations, behind bearer API keys (service/auth.py).
 
 Rules, the same for every resource:
-- Every write is validated with the seed loader's rules (service/seed.py: quote exactly at its
-  span in the document text, `value`/`unit`/`qualifier` equal to `parse_quantity(raw)`, `raw`
-  inside the quote, references to existing, not-deleted records, slug ids, unique names).
-  Structurally invalid bodies (wrong JSON types, unknown fields) are a 400 from the framework;
-  rule violations are a 422; both name each field in `invalid_params`.
-- Ids: the client may send `id` (a slug, never used before, deleted records included);
-  otherwise it is the pinyin slug of the name (subject for metrics, headline for articles), at
-  most 8 syllables, with `-2`, `-3` … appended on collision.
-- PATCH, DELETE and restore need `If-Match` with the record's current ETag
-  (`"<resource>:<id>:r<revision>"`): 428 without it, 412 when stale. The compare-and-set is in
-  the UPDATE (`WHERE revision = :expected`), and every write transaction starts by bumping the
-  dataset version, which serialises writers on both SQLite and PostgreSQL.
+- Bodies are JSON (`application/json`; `application/merge-patch+json` too on PATCH), else a 415.
+  They are decoded strictly into their types (service/write_bodies.py): wrong JSON types, unknown
+  fields, over-long strings or lists, malformed or too deeply nested JSON are a 400.
+- Every write is validated with the seed loader's rules (service/seed.py): text holds no control
+  character (NUL included: PostgreSQL cannot store it, so neither database accepts it) and is
+  never blank; quote exactly at its span in the document text, `value`/`unit`/`qualifier` equal
+  to `parse_quantity(raw)`, `raw` inside the quote, references to existing, not-deleted records,
+  unique names. Rule violations are a 422 naming each field in `invalid_params`.
+- Ids: the client may send `id` (a slug, never used before, deleted records included: 409
+  otherwise); without one it is the pinyin slug of the name (subject for metrics, headline for
+  articles), at most 8 syllables, with `-2`, `-3` … appended on collision.
+- PATCH, DELETE and restore need `If-Match` (RFC 9110 §13.1.1): the record's current `ETag` as a
+  GET of its detail returns it (revision plus a hash of the body, so it also moves when an
+  embedded record such as an article's organisation is renamed), or `*`, which matches any
+  existing record. 428 without it, 412 when no tag matches. As RFC 9110 §13.2.1 requires, the
+  condition is only evaluated when the request could otherwise succeed: a missing (or, for
+  PATCH and DELETE, deleted) record is a 404 and a state conflict a 409 whatever `If-Match`
+  says. Every write transaction starts by bumping the dataset version, which serialises writers
+  on both SQLite and PostgreSQL, so the tag is compared with the state the write applies to;
+  the UPDATE also checks the revision (`WHERE revision = :expected`).
+- A merge patch that changes nothing (`{}`, or the current values) writes nothing: the same
+  revision and tag, no audit row, no dataset version bump (its transaction is rolled back).
 - One transaction per write: the row, its search entry, the audit row (`change`) and the
   dataset-version bump; the HTTP layer's caches are invalidated after the commit.
 - Soft delete sets `deleted_at`: the record is then a 404 and absent from lists, search,
-  expansion and relation lists, until restored. Records written here are `curator_edited`, so
-  the seed loader leaves them alone (see `service.seed.sync`).
+  expansion and relation lists, until restored. A record that live records still reference
+  (a metric's article, organisation, initiative or `growth_of`; an organisation's or
+  initiative's `parent`) cannot be deleted: 409 naming the referrers; re-point or delete them
+  first. Mentions in articles and initiatives' organisation roles come from the curated files
+  and do not block a delete: they are hidden while the record is deleted.
+- Records written here are `curator_edited`, so the seed loader leaves them alone (see
+  `service.seed.sync`).
 - Relation lists (article contributors and mentions, initiative organisations) come from the
   curated files and are not writable here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -40,6 +56,8 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Link, OpenAPIResponse, Operation, Parameter, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import BodyKwarg, HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -59,11 +77,30 @@ from service.models import (
 from service.problems import COMMON_ERRORS, BadRequest, InvalidParam, problem_spec
 from service.query import ListSpec, make_etag
 from service.resources import articles, initiatives, metrics, organisations
-from service.resources.common import ResourceId, Span
-from service.seed import SLUG, quantity_problems, search_entries, slugify, span_problem, squash
+from service.resources.common import ResourceId
+from service.seed import (
+    quantity_problems,
+    search_entries,
+    slugify,
+    span_problem,
+    squash,
+)
+from service.seed import text_problems as seed_text_problems
+from service.write_bodies import (
+    ArticleIn,
+    ArticlePatch,
+    InitiativeIn,
+    InitiativePatch,
+    MetricIn,
+    MetricPatch,
+    OrganisationIn,
+    OrganisationPatch,
+    json_body_guard,
+    strict_body,
+    wire_dict,
+)
 
 MAX_SLUG_SYLLABLES = 8
-ID_MAX = 120
 
 
 class Unprocessable(BadRequest):
@@ -74,109 +111,6 @@ class Unprocessable(BadRequest):
 
 def _problem(name: str, reason: str) -> InvalidParam:
     return InvalidParam(name, reason, "body")
-
-
-# ---------------------------------------------------------------- wire input types
-
-
-class RepairIn(msgspec.Struct, forbid_unknown_fields=True):
-    span: Span
-    note: str
-
-
-class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new organisation. Omit `id` to derive it from the name (pinyin slug)."""
-
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-    kind: str
-    id: str | None = None
-    name_en: str | None = None
-    region: str | None = None
-    parent: str | None = None
-    aliases: list[str] = []
-    notes: list[str] = []
-    null_reasons: dict[str, str] = {}
-
-
-class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new initiative. Omit `id` to derive it from the name (pinyin slug)."""
-
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-    kind: str
-    id: str | None = None
-    name_en: str | None = None
-    summary: str | None = None
-    region: str | None = None
-    parent: str | None = None
-    aliases: list[str] = []
-    notes: list[str] = []
-    null_reasons: dict[str, str] = {}
-
-
-class ArticleIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new article in a document: its span must contain the headline as printed. It is
-    placed after the document's last article. Omit `id` to derive it from the headline."""
-
-    document: str
-    kind: str
-    headline: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-    span: Span
-    id: str | None = None
-    section: str | None = None
-    kicker: str | None = None
-    subheadline: str | None = None
-    byline: str | None = None
-    region: str | None = None
-    body: list[str] = []
-    continued_on: str | None = None
-    repairs: list[RepairIn] = []
-    notes: list[str] = []
-    null_reasons: dict[str, str] = {}
-
-
-class MetricIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new metric: `quote` must be the document text at `span` (inside the article's span),
-    `raw` must occur in the quote, and `value`/`unit`/`qualifier` must be what the quantity
-    parser reads from `raw`. Omit `id` to derive it from the subject."""
-
-    article: str
-    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-    kind: str
-    raw: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
-    value: Decimal
-    quote: Annotated[str, msgspec.Meta(min_length=1)]
-    span: Span
-    id: str | None = None
-    subject_en: str | None = None
-    unit: str | None = None
-    qualifier: str | None = None
-    cumulative: bool = False
-    period: str | None = None
-    region: str | None = None
-    initiative: str | None = None
-    organisation: str | None = None
-    growth_of: str | None = None
-    notes: list[str] = []
-    null_reasons: dict[str, str] = {}
-
-
-def _patch_type(in_type: type[msgspec.Struct], name: str) -> type[msgspec.Struct]:
-    """The merge-patch body: every field of the create body except `id`, all optional."""
-    fields: list[tuple[str, Any, Any]] = []
-    for f in msgspec.structs.fields(in_type):
-        if f.name == "id":
-            continue
-        annotation = f.type
-        if f.name == "null_reasons":
-            annotation = dict[str, str | None]  # null removes a key (RFC 7386)
-        fields.append((f.name, annotation | msgspec.UnsetType, msgspec.UNSET))
-    return msgspec.defstruct(name, fields, forbid_unknown_fields=True, module=__name__)
-
-
-OrganisationPatch = _patch_type(OrganisationIn, "OrganisationPatch")
-InitiativePatch = _patch_type(InitiativeIn, "InitiativePatch")
-ArticlePatch = _patch_type(ArticleIn, "ArticlePatch")
-MetricPatch = _patch_type(MetricIn, "MetricPatch")
 
 
 # ---------------------------------------------------------------- per-resource rules
@@ -338,9 +272,13 @@ async def metric_columns(
             problems.append(_problem("span", f"outside article {wire['article']}"))
     if squash(wire["raw"]) not in squash(wire["quote"]):
         problems.append(_problem("raw", "does not occur in the quote"))
-    value = Decimal(str(wire["value"]))
-    if not value.is_finite() or abs(value) >= Decimal("1e14"):
-        problems.append(_problem("value", "expected a finite decimal below 1e14"))
+    # `value` is exact decimal text (write_bodies.wire_dict) or None when it was not a number.
+    value = Decimal(wire["value"]) if wire["value"] is not None else None
+    # adjusted() is the exponent of the leading digit: no arithmetic, so no Overflow trap.
+    if value is None or not value.is_finite() or value.adjusted() >= 14:
+        problems.append(
+            _problem("value", "expected a finite decimal below 1e14 (a JSON number or a string)")
+        )
     else:
         for name, reason in quantity_problems(wire["raw"], value, wire["unit"], wire["qualifier"]):
             problems.append(_problem(name, reason))
@@ -527,34 +465,98 @@ async def _audit(
     )
 
 
-def _expected_revision(w: Writable, record_id: str, if_match: str | None) -> int:
-    """The revision an `If-Match` names for this record (-1, never current, if none)."""
-    if if_match is None or not if_match.strip():
-        raise HTTPException(
-            status_code=428,
-            detail="This write needs `If-Match` with the record's current ETag (from GET).",
-        )
-    pattern = re.compile(rf'^"{re.escape(w.resource)}:{re.escape(record_id)}:r(\d{{1,9}})"$')
-    for tag in if_match.split(","):
-        match = pattern.match(tag.strip())
-        if match:
-            return int(match.group(1))
-    return -1
+# What live records may point at each writable resource: (table, column, singular). A delete is
+# refused while any of these references it (mentions and roles do not block: see the docstring).
+REFERRERS: dict[str, tuple[tuple[sa.Table, str, str], ...]] = {
+    "articles": ((_metric, "article_id", "metric"),),
+    "initiatives": ((_metric, "initiative_id", "metric"), (_initiative, "parent_id", "initiative")),
+    "metrics": ((_metric, "growth_of_id", "metric"),),
+    "organisations": (
+        (_metric, "organisation_id", "metric"),
+        (_organisation, "parent_id", "organisation"),
+    ),
+}
+REQUIRED_TEXT: dict[str, tuple[str, ...]] = {
+    "articles": ("headline",),
+    "initiatives": ("name",),
+    "metrics": ("subject", "raw", "quote"),
+    "organisations": ("name",),
+}
+_ENTITY_TAG = re.compile(r'(W/)?("[^"]*")')
 
 
-def _stale(w: Writable, record_id: str, revision: int) -> HTTPException:
+class _Unchanged(Exception):
+    """Raised inside a write's transaction to roll it back and answer with `response`."""
+
+    def __init__(self, response: Response[Any]) -> None:
+        super().__init__()
+        self.response = response
+
+
+def _text_check(w: Writable, wire: Wire) -> None:
+    """Control characters and blank text, before anything reaches the database (PostgreSQL
+    would reject a NUL even in a reference it only looks up)."""
+    problems = [
+        _problem(name, f"{name} {reason}")
+        for name, reason in seed_text_problems(wire, REQUIRED_TEXT[w.resource])
+    ]
+    if problems:
+        raise Unprocessable(f"Invalid {w.singular}", problems)
+
+
+def _if_match_holds(if_match: str, current: str) -> bool:
+    """RFC 9110 §13.1.1: `*` holds for any current record; otherwise one listed tag must equal
+    the current one by strong comparison (a weak tag never does)."""
+    if if_match.strip() == "*":
+        return True
+    return any(m.group(1) is None and m.group(2) == current for m in _ENTITY_TAG.finditer(if_match))
+
+
+def _stale(tag: str) -> HTTPException:
     return HTTPException(
         status_code=412,
         detail="The record changed since that ETag: GET it again and re-apply your change.",
-        headers={"ETag": make_etag(w.resource, record_id, revision)},
+        headers={"ETag": tag},
     )
 
 
-def _validation_problems(exc: msgspec.ValidationError) -> Problems:
-    text = str(exc)
-    match = re.search(r"at `\$\.?([^`]*)`", text)
-    name = match.group(1) if match else "body"
-    return [_problem(name or "body", text.split(" - at ")[0])]
+def _precondition_required() -> HTTPException:
+    return HTTPException(
+        status_code=428,
+        detail="This write needs `If-Match` with the record's current ETag (from GET), or `*`.",
+    )
+
+
+@dataclass(frozen=True)
+class Current:
+    """A record as a conditional write finds it: its row, detail body (None when deleted) and
+    the ETag a GET would give it now."""
+
+    row: Mapping[Any, Any]
+    body: Any
+    tag: str
+
+
+async def _current(
+    conn: AsyncConnection, w: Writable, record_id: str, *, deleted_ok: bool = False
+) -> Current:
+    """The record, or a 404 when it does not exist (or is deleted, unless `deleted_ok`)."""
+    result = await conn.execute(sa.select(w.table).where(w.table.c.id == record_id))
+    row = result.mappings().first()
+    if row is None or (row["deleted_at"] is not None and not deleted_ok):
+        gone = " (it is deleted)" if row is not None else ""
+        raise NotFoundException(f"No {w.singular} with id {record_id!r}{gone}")
+    if row["deleted_at"] is not None:
+        return Current(row, None, make_etag(w.resource, record_id, row["revision"]))
+    body = await w.load_detail(conn, record_id)
+    return Current(row, body, make_etag(w.resource, record_id, row["revision"], body))
+
+
+def _check_if_match(current: Current, if_match: str | None) -> None:
+    if if_match is None or not if_match.strip():
+        raise _precondition_required()
+    if not _if_match_holds(if_match, current.tag):
+        raise _stale(current.tag)
 
 
 def _merge(target: Any, patch_value: Any) -> Any:
@@ -570,19 +572,41 @@ def _merge(target: Any, patch_value: Any) -> Any:
     return merged
 
 
-def _respond(w: Writable, record_id: str, revision: int, body: Any, status: int) -> Response[Any]:
-    headers = {"ETag": make_etag(w.resource, record_id, revision)}
+def _with_defaults(wire: Wire, in_type: type[msgspec.Struct]) -> Wire:
+    """A field a merge patch cleared with `null` takes its create-body default (null, [] or {})."""
+    for f in msgspec.structs.fields(in_type):
+        if f.name not in wire and f.name != "id":
+            if f.default_factory is not msgspec.NODEFAULT:
+                wire[f.name] = f.default_factory()
+            else:
+                wire[f.name] = None if f.default is msgspec.NODEFAULT else f.default
+    return wire
+
+
+def _unchanged(row: Mapping[Any, Any], columns: Columns) -> bool:
+    return all(row[name] == value for name, value in columns.items())
+
+
+def _respond(w: Writable, record_id: str, tag: str, body: Any, status: int) -> Response[Any]:
+    headers = {"ETag": tag}
     if status == 201:
         headers["Location"] = f"/v1/{w.resource}/{record_id}"
     return Response(body, status_code=status, headers=headers)
 
 
-async def _current(conn: AsyncConnection, w: Writable, record_id: str) -> Mapping[Any, Any]:
-    row = (await conn.execute(sa.select(w.table).where(w.table.c.id == record_id))).mappings()
-    current = row.first()
-    if current is None:
-        raise NotFoundException(f"No {w.singular} with id {record_id!r}")
-    return current
+async def _referrers(conn: AsyncConnection, w: Writable, record_id: str) -> list[str]:
+    found: list[str] = []
+    for table, column, singular in REFERRERS[w.resource]:
+        stmt = (
+            sa.select(table.c.id)
+            .where(table.c[column] == record_id, table.c.deleted_at.is_(None))
+            .order_by(table.c.id)
+            .limit(20)
+        )
+        found += [
+            f"{singular} {rid} ({column.removesuffix('_id')})" for rid in await conn.scalars(stmt)
+        ]
+    return found
 
 
 # ---------------------------------------------------------------- operations
@@ -590,21 +614,22 @@ async def _current(conn: AsyncConnection, w: Writable, record_id: str) -> Mappin
 
 async def create_record(request: Request[Any, Any, Any], w: Writable, data: Any) -> Response[Any]:
     curator: Curator = request.state.curator
-    wire = msgspec.to_builtins(data)
+    wire = wire_dict(data)
+    _text_check(w, wire)
     requested_id = wire.pop("id", None)
     async with request.app.state.engine.begin() as conn:
         await data_version(request.app).bump(conn)  # first: serialises concurrent writers
-        problems: Problems = []
         if requested_id is None:
             record_id = await _derive_id(conn, w, wire[w.slug_field])
         else:
             record_id = requested_id
-            if not SLUG.match(record_id) or len(record_id) > ID_MAX:
-                problems.append(_problem("id", "expected a slug: [a-z0-9] words joined by -"))
-            elif await conn.scalar(sa.select(w.table.c.id).where(w.table.c.id == record_id)):
-                problems.append(_problem("id", "already used (ids are never reused)"))
-        columns, more = await w.columns(conn, wire, record_id)
-        problems += more
+            if await conn.scalar(sa.select(w.table.c.id).where(w.table.c.id == record_id)):
+                raise HTTPException(
+                    status_code=409,
+                    detail=f"The id {record_id!r} is already used (ids are never reused, "
+                    "deleted records included).",
+                )
+        columns, problems = await w.columns(conn, wire, record_id)
         if problems:
             raise Unprocessable(f"Invalid {w.singular}", problems)
         if w.resource == "articles":
@@ -621,52 +646,50 @@ async def create_record(request: Request[Any, Any, Any], w: Writable, data: Any)
         after = await w.load_detail(conn, record_id)
         await _audit(conn, curator, w, record_id, "create", 1, None, after)
     data_version(request.app).invalidate()
-    return _respond(w, record_id, 1, after, 201)
+    return _respond(w, record_id, make_etag(w.resource, record_id, 1, after), after, 201)
 
 
 async def patch_record(
     request: Request[Any, Any, Any], w: Writable, record_id: str, data: Any, if_match: str | None
 ) -> Response[Any]:
     curator: Curator = request.state.curator
-    expected = _expected_revision(w, record_id, if_match)
-    patch_doc = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-    async with request.app.state.engine.begin() as conn:
-        await data_version(request.app).bump(conn)
-        current = await _current(conn, w, record_id)
-        if current["deleted_at"] is not None:
-            raise NotFoundException(f"No {w.singular} with id {record_id!r} (it is deleted)")
-        if expected != current["revision"]:
-            raise _stale(w, record_id, current["revision"])
-        before = await w.load_detail(conn, record_id)
-        merged = _merge(_in_view(current, w.in_type), msgspec.to_builtins(patch_doc))
-        try:
-            wire = msgspec.to_builtins(msgspec.convert(merged, w.in_type))
-        except msgspec.ValidationError as exc:
-            raise Unprocessable(f"Invalid {w.singular}", _validation_problems(exc)) from None
-        wire.pop("id", None)
-        columns, problems = await w.columns(conn, wire, record_id)
-        if problems:
-            raise Unprocessable(f"Invalid {w.singular}", problems)
-        revision = await _compare_and_set(conn, w, record_id, expected, columns)
-        await _refresh_search(conn, w, record_id)
-        after = await w.load_detail(conn, record_id)
-        await _audit(conn, curator, w, record_id, "update", revision, before, after)
+    patch_doc = wire_dict(data, drop_unset=True)
+    try:
+        async with request.app.state.engine.begin() as conn:
+            await data_version(request.app).bump(conn)
+            current = await _current(conn, w, record_id)
+            _check_if_match(current, if_match)
+            wire = _with_defaults(_merge(_in_view(current.row, w.in_type), patch_doc), w.in_type)
+            wire.pop("id", None)
+            _text_check(w, wire)
+            columns, problems = await w.columns(conn, wire, record_id)
+            if problems:
+                raise Unprocessable(f"Invalid {w.singular}", problems)
+            if _unchanged(current.row, columns):
+                raise _Unchanged(_respond(w, record_id, current.tag, current.body, 200))
+            revision = await _compare_and_set(conn, w, current, columns)
+            await _refresh_search(conn, w, record_id)
+            after = await w.load_detail(conn, record_id)
+            await _audit(conn, curator, w, record_id, "update", revision, current.body, after)
+    except _Unchanged as nothing:  # rolled back: not even the dataset version moved
+        return nothing.response
     data_version(request.app).invalidate()
-    return _respond(w, record_id, revision, after, 200)
+    tag = make_etag(w.resource, record_id, revision, after)
+    return _respond(w, record_id, tag, after, 200)
 
 
 async def _compare_and_set(
-    conn: AsyncConnection, w: Writable, record_id: str, expected: int, values: Columns
+    conn: AsyncConnection, w: Writable, current: Current, values: Columns
 ) -> int:
     """UPDATE … WHERE revision = :expected: race-free whatever the isolation level."""
+    expected = int(current.row["revision"])
     result = await conn.execute(
         sa.update(w.table)
-        .where(w.table.c.id == record_id, w.table.c.revision == expected)
+        .where(w.table.c.id == current.row["id"], w.table.c.revision == expected)
         .values(revision=w.table.c.revision + 1, curator_edited=True, **values)
     )
     if result.rowcount != 1:
-        current = await conn.scalar(sa.select(w.table.c.revision).where(w.table.c.id == record_id))
-        raise _stale(w, record_id, int(current or 0))
+        raise _stale(current.tag)
     return expected + 1
 
 
@@ -674,20 +697,21 @@ async def delete_record(
     request: Request[Any, Any, Any], w: Writable, record_id: str, if_match: str | None
 ) -> Response[None]:
     curator: Curator = request.state.curator
-    expected = _expected_revision(w, record_id, if_match)
     async with request.app.state.engine.begin() as conn:
         await data_version(request.app).bump(conn)
         current = await _current(conn, w, record_id)
-        if current["deleted_at"] is not None:
-            raise NotFoundException(f"No {w.singular} with id {record_id!r} (it is deleted)")
-        if expected != current["revision"]:
-            raise _stale(w, record_id, current["revision"])
-        before = await w.load_detail(conn, record_id)
-        revision = await _compare_and_set(
-            conn, w, record_id, expected, {"deleted_at": datetime.now(UTC)}
-        )
+        referrers = await _referrers(conn, w, record_id)
+        if referrers:
+            raise HTTPException(
+                status_code=409,
+                detail=f"The {w.singular} {record_id} is still referenced by "
+                + "; ".join(referrers)
+                + ". Re-point or delete those first.",
+            )
+        _check_if_match(current, if_match)
+        revision = await _compare_and_set(conn, w, current, {"deleted_at": datetime.now(UTC)})
         await _refresh_search(conn, w, record_id)
-        await _audit(conn, curator, w, record_id, "delete", revision, before, None)
+        await _audit(conn, curator, w, record_id, "delete", revision, current.body, None)
     data_version(request.app).invalidate()
     return Response(
         None, status_code=204, headers={"ETag": make_etag(w.resource, record_id, revision)}
@@ -698,26 +722,24 @@ async def restore_record(
     request: Request[Any, Any, Any], w: Writable, record_id: str, if_match: str | None
 ) -> Response[Any]:
     curator: Curator = request.state.curator
-    expected = _expected_revision(w, record_id, if_match)
     async with request.app.state.engine.begin() as conn:
         await data_version(request.app).bump(conn)
-        current = await _current(conn, w, record_id)
-        if expected != current["revision"]:
-            raise _stale(w, record_id, current["revision"])
-        if current["deleted_at"] is None:
+        current = await _current(conn, w, record_id, deleted_ok=True)
+        if current.row["deleted_at"] is None:
             raise HTTPException(status_code=409, detail=f"{w.singular} {record_id} is not deleted")
+        _check_if_match(current, if_match)
         # The references it had may have been deleted meanwhile: the usual rules apply.
-        wire = _in_view(current, w.in_type)
+        wire = _in_view(current.row, w.in_type)
         wire.pop("id", None)
         _, problems = await w.columns(conn, wire, record_id)
         if problems:
             raise Unprocessable(f"Cannot restore {w.singular}", problems)
-        revision = await _compare_and_set(conn, w, record_id, expected, {"deleted_at": None})
+        revision = await _compare_and_set(conn, w, current, {"deleted_at": None})
         await _refresh_search(conn, w, record_id)
         after = await w.load_detail(conn, record_id)
         await _audit(conn, curator, w, record_id, "restore", revision, None, after)
     data_version(request.app).invalidate()
-    return _respond(w, record_id, revision, after, 200)
+    return _respond(w, record_id, make_etag(w.resource, record_id, revision, after), after, 200)
 
 
 # ---------------------------------------------------------------- route handlers
@@ -726,9 +748,12 @@ IfMatch = Annotated[
     str | None,
     HeaderParameter(
         name="If-Match",
+        # Optional for the framework, so a missing one reaches the handler and is a 428 (not a
+        # 400); the OpenAPI document declares it required (`_WriteOperation`).
         required=False,
-        description="Required: the record's current `ETag` (from GET or the last write). "
-        "428 without it, 412 if the record changed since.",
+        description="The record's current `ETag` (from GET of its detail, or from the last "
+        "write), or `*` for whatever its current state. Several tags may be listed, "
+        "comma-separated. 428 without it, 412 if none matches.",
         max_length=300,
     ),
 ]
@@ -741,24 +766,87 @@ _AUTH_ERRORS: dict[int, ResponseSpec] = {
     403: problem_spec("The API key is read-only (role `reader`)."),
     413: problem_spec("The request body is larger than the server accepts."),
     422: problem_spec(
-        "The body breaks a data rule (span, quantity parser, unknown or deleted reference, "
-        "duplicate id or name); `invalid_params` names each field."
+        "The body breaks a data rule (control character or blank text, span, quantity parser, "
+        "unknown or deleted reference, duplicate name); `invalid_params` names each field."
     ),
 }
-CREATE_ERRORS: dict[int, ResponseSpec] = {**COMMON_ERRORS, **_AUTH_ERRORS}
+_BODY_ERRORS: dict[int, ResponseSpec] = {
+    415: problem_spec(
+        "The body is not declared as JSON (`Content-Type: application/json`; "
+        "`application/merge-patch+json` is accepted on PATCH), or not as UTF-8."
+    ),
+}
+CREATE_ERRORS: dict[int, ResponseSpec] = {
+    **COMMON_ERRORS,
+    **_AUTH_ERRORS,
+    **_BODY_ERRORS,
+    409: problem_spec("The `id` is already used (ids are never reused, deleted records included)."),
+}
 CREATE_ERRORS.pop(304)
 _CONDITIONAL_ERRORS: dict[int, ResponseSpec] = {
     **_AUTH_ERRORS,
     404: problem_spec("No record with this id (or it is deleted)."),
-    412: problem_spec("`If-Match` is not the record's current ETag: someone changed it since."),
+    412: problem_spec(
+        "`If-Match` names no current ETag of the record: someone changed it (or a record it "
+        "embeds) since. The response's `ETag` is the current one."
+    ),
     428: problem_spec("`If-Match` is missing."),
 }
-UPDATE_ERRORS: dict[int, ResponseSpec] = {**COMMON_ERRORS, **_CONDITIONAL_ERRORS}
+UPDATE_ERRORS: dict[int, ResponseSpec] = {**COMMON_ERRORS, **_CONDITIONAL_ERRORS, **_BODY_ERRORS}
 UPDATE_ERRORS.pop(304)
+DELETE_ERRORS: dict[int, ResponseSpec] = {
+    **COMMON_ERRORS,
+    **_CONDITIONAL_ERRORS,
+    409: problem_spec(
+        "Live records still reference this one (as article, organisation, initiative, "
+        "`growth_of` or parent); `detail` names them. Re-point or delete them first."
+    ),
+}
+DELETE_ERRORS.pop(304)
 RESTORE_ERRORS: dict[int, ResponseSpec] = {
-    **UPDATE_ERRORS,
+    **COMMON_ERRORS,
+    **_CONDITIONAL_ERRORS,
     409: problem_spec("The record is not deleted."),
 }
+RESTORE_ERRORS.pop(304)
+
+
+def _link(operation_id: str, param: str, record_id: str, description: str) -> Link:
+    return Link(
+        operation_id=operation_id,
+        parameters={param: record_id, "If-Match": "$response.header.ETag"},
+        description=description,
+    )
+
+
+def _write_operation(
+    w: Writable, action: str, links: dict[str, dict[str, tuple[str, str]]]
+) -> type[Operation]:
+    """The OpenAPI operation of a write: `If-Match` declared required (a missing one is a 428),
+    no `If-None-Match` (writes are not conditional GETs), and links from each response to the
+    next write on the same record (create → update/delete → restore), with its ETag."""
+    param = f"{w.singular}_id"
+
+    def __post_init__(self: Operation) -> None:
+        kept: list[Any] = []
+        for parameter in self.parameters or []:
+            if isinstance(parameter, Parameter) and parameter.name == "If-None-Match":
+                continue
+            if isinstance(parameter, Parameter) and parameter.name == "If-Match":
+                parameter.required = True
+                parameter.schema = Schema(type=OpenAPIType.STRING, max_length=300, min_length=1)
+            kept.append(parameter)
+        self.parameters = kept
+        for status, targets in links.items():
+            response = (self.responses or {}).get(status)
+            if isinstance(response, OpenAPIResponse):
+                response.links = {
+                    name: _link(op, param, source, f"{name} the {w.singular} just written")
+                    for name, (op, source) in targets.items()
+                }
+
+    name = f"{_title(w)}{action.title()}Operation"
+    return dataclasses.dataclass(type(name, (Operation,), {"__post_init__": __post_init__}))
 
 
 def _title(w: Writable) -> str:
@@ -768,11 +856,6 @@ def _title(w: Writable) -> str:
 def _handlers(w: Writable) -> list[HTTPRouteHandler]:
     param = f"{w.singular}_id"
     item_path = f"/{w.resource}/{{{param}:str}}"
-    common: dict[str, Any] = {
-        "guards": [editor_guard],
-        "security": SECURITY,
-        "tags": [w.resource.title()],
-    }
 
     async def create(request: Request[Any, Any, Any], data: Any) -> Response[Any]:
         return await create_record(request, w, data)
@@ -805,48 +888,81 @@ def _handlers(w: Writable) -> list[HTTPRouteHandler]:
     ):
         _with_path_param(fn, param, data_type, returns)
 
+    options = _options(w)
     return [
-        post(
-            f"/{w.resource}",
-            operation_id=f"create{_title(w)}",
-            summary=f"Create {_article_of(w.singular)} {w.singular}",
-            description=f"Requires an editor API key. The body is validated like seed data; "
-            f"the response is the new {w.singular} with its `ETag`.",
-            responses=CREATE_ERRORS,
-            status_code=201,
-            **common,
-        )(create),
-        patch(
-            item_path,
-            operation_id=f"update{_title(w)}",
-            summary=f"Update {_article_of(w.singular)} {w.singular} (JSON merge patch)",
-            description="RFC 7386 merge patch on the fields of the create body: a field "
-            "omitted is unchanged, `null` clears it (a key of `null_reasons` set to `null` is "
-            "removed); `span` is replaced whole. Needs `If-Match`.",
-            responses=UPDATE_ERRORS,
-            **common,
-        )(update),
-        delete(
-            item_path,
-            operation_id=f"delete{_title(w)}",
-            summary=f"Soft-delete {_article_of(w.singular)} {w.singular}",
-            description="Hides the record everywhere (404, lists, search, expansion) until "
-            "restored. Needs `If-Match`; the response's `ETag` is what restore needs.",
-            responses=UPDATE_ERRORS,
-            status_code=204,
-            **common,
-        )(remove),
-        post(
-            f"{item_path}/restore",
-            operation_id=f"restore{_title(w)}",
-            summary=f"Restore a deleted {w.singular}",
-            description="Undoes a soft delete. Needs `If-Match` with the ETag the delete "
-            "returned (also in `/v1/changes` as the revision).",
-            responses=RESTORE_ERRORS,
-            status_code=200,
-            **common,
-        )(restore),
+        post(f"/{w.resource}", **options["create"])(create),
+        patch(item_path, **options["update"])(update),
+        delete(item_path, **options["delete"])(remove),
+        post(f"{item_path}/restore", **options["restore"])(restore),
     ]
+
+
+def _options(w: Writable) -> dict[str, dict[str, Any]]:
+    """Route-handler options of the four writes: guards, body decoding, OpenAPI."""
+    title, a = _title(w), _article_of(w.singular)
+    by_body, by_path = "$response.body#/id", f"$request.path.{w.singular}_id"
+    write_on = {"Update": (f"update{title}", by_path), "Delete": (f"delete{title}", by_path)}
+    common: dict[str, Any] = {"security": SECURITY, "tags": [w.resource.title()]}
+    body: dict[str, Any] = {"guards": [editor_guard, json_body_guard], "return_dto": None}
+    return {
+        "create": common
+        | body
+        | {
+            "dto": strict_body(w.in_type),
+            "operation_id": f"create{title}",
+            "summary": f"Create {a} {w.singular}",
+            "description": "Requires an editor API key. The body is validated like seed data; "
+            f"the response is the new {w.singular} with its `ETag`.",
+            "responses": CREATE_ERRORS,
+            "status_code": 201,
+            "operation_class": _write_operation(
+                w,
+                "create",
+                {"201": {k: (op, by_body) for k, (op, _) in write_on.items()}},
+            ),
+        },
+        "update": common
+        | body
+        | {
+            "dto": strict_body(w.patch_type),
+            "operation_id": f"update{title}",
+            "summary": f"Update {a} {w.singular} (JSON merge patch)",
+            "description": "RFC 7386 merge patch on the fields of the create body: a field "
+            "omitted is unchanged, `null` clears it (a key of `null_reasons` set to `null` is "
+            "removed); `span` is replaced whole. Needs `If-Match`. A patch that changes "
+            "nothing (`{}` included) writes nothing: same revision and `ETag`, no audit entry.",
+            "responses": UPDATE_ERRORS,
+            "operation_class": _write_operation(w, "update", {"200": write_on}),
+        },
+        "delete": common
+        | {
+            "guards": [editor_guard],
+            "operation_id": f"delete{title}",
+            "summary": f"Soft-delete {a} {w.singular}",
+            "description": "Hides the record everywhere (404, lists, search, expansion) until "
+            "restored. Needs `If-Match`; the response's `ETag` is what restore needs. Refused "
+            "with 409 while live records still reference it (a metric's article, "
+            "organisation, initiative or `growth_of`; a parent): `detail` names them. Mentions "
+            "in articles and initiatives' organisation roles do not block: they are hidden "
+            "while the record is deleted.",
+            "responses": DELETE_ERRORS,
+            "status_code": 204,
+            "operation_class": _write_operation(
+                w, "delete", {"204": {"Restore": (f"restore{title}", by_path)}}
+            ),
+        },
+        "restore": common
+        | {
+            "guards": [editor_guard],
+            "operation_id": f"restore{title}",
+            "summary": f"Restore a deleted {w.singular}",
+            "description": "Undoes a soft delete. Needs `If-Match` with the ETag the delete "
+            "returned, or `*`.",
+            "responses": RESTORE_ERRORS,
+            "status_code": 200,
+            "operation_class": _write_operation(w, "restore", {"200": write_on}),
+        },
+    }
 
 
 def _with_path_param(fn: Any, param: str, data_type: Any, returns: Any) -> None:
