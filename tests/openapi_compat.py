@@ -39,7 +39,9 @@ ANNOTATIONS = frozenset(
     | {"writeOnly", "externalDocs", "xml", "discriminator", "$comment", "contentMediaType"}
 )
 RELEASE_FILE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)\.json$")
-ENTRY = re.compile(r"^\s*[-*]\s+`([a-z][a-z-]*\s[^`]+)`")
+# A release-notes entry: a list item starting with `<rule> <location>`; `*` in the location
+# matches any text, so one entry can record a change repeated across operations or fields.
+ENTRY = re.compile(r"^\s*[-*]\s+`([a-z][a-z-]*\s[^`]*[^`*\s][^`]*)`")
 
 
 class Kind(Enum):
@@ -157,7 +159,10 @@ class Comparer:
                 self.breaking("param-became-required", location, "optional → required")
             if param.get("deprecated") and not before.get("deprecated"):
                 self.add(Kind.DEPRECATION, "param-deprecated", location, "marked deprecated")
-            self.schema(before.get("schema", {}), param.get("schema", {}), "request", location)
+            # A parameter is text: a `null` branch (Litestar's Optional) cannot be sent.
+            self.schema(
+                before.get("schema", {}), param.get("schema", {}), "request", location, False
+            )
 
     def request_body(self, label: str, old: Json | None, new: Json | None) -> None:
         location = f"{label} request"
@@ -228,10 +233,11 @@ class Comparer:
 
     # --- schemas ----------------------------------------------------------------------------
 
-    def schema(self, old: Any, new: Any, direction: str, location: str) -> None:
-        """Compares two schemas: `direction` is "request" (may widen) or "response" (may narrow)."""
-        old_branches = branches(self.old, old)
-        new_branches = branches(self.new, new)
+    def schema(self, old: Any, new: Any, direction: str, location: str, null: bool = True) -> None:
+        """Compares two schemas: `direction` is "request" (may widen) or "response" (may narrow);
+        `null=False` ignores `null` alternatives (parameters)."""
+        old_branches = [b for b in branches(self.old, old) if null or b.type != "null"]
+        new_branches = [b for b in branches(self.new, new) if null or b.type != "null"]
         # The side whose every branch must be matched: what old clients send, what new servers send.
         request = direction == "request"
         must, pool = (old_branches, new_branches) if request else (new_branches, old_branches)
@@ -498,12 +504,18 @@ class Verdict:
         return not self.missing and not self.stale
 
 
+def entry_pattern(entry: str) -> re.Pattern[str]:
+    return re.compile(
+        "".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", entry))
+    )
+
+
 def check(old: Json, new: Json, notes: str, version: str) -> Verdict:
     changes = compare(old, new)
-    recorded = acknowledged(notes, version)
+    patterns = {entry: entry_pattern(entry) for entry in acknowledged(notes, version)}
     needed = [c for c in changes if c.kind is not Kind.COMPATIBLE]
-    missing = [c for c in needed if c.id not in recorded]
-    stale = sorted(recorded - {c.id for c in needed})
+    missing = [c for c in needed if not any(p.fullmatch(c.id) for p in patterns.values())]
+    stale = sorted(e for e, p in patterns.items() if not any(p.fullmatch(c.id) for c in needed))
     return Verdict(changes, missing, stale)
 
 
@@ -514,6 +526,7 @@ def report(verdict: Verdict, version: str) -> str:
             f"\nNot recorded in openapi/CHANGELOG.md above '## {version}' (add these list items):"
         )
         lines += [f"- `{c.id}`: <why; what clients do> ({c.detail})" for c in verdict.missing]
+        lines.append("(one entry may cover several: `*` in the location matches any text)")
     if verdict.stale:
         lines.append("\nRecorded but not a breaking change or deprecation any more (remove):")
         lines += [f"- `{i}`" for i in verdict.stale]

@@ -475,6 +475,8 @@ NOTES = """# Release notes
 - `param-became-required   PATCH /v1/things/{thing_id} header:if-match`: the server always
   required it (428 without); the spec now says so.
 * `property-deprecated Thing.unit`: use `unit_code`; Sunset 2027-06-01.
+- `constraint-tightened ThingIn.*`: the server always enforced these limits.
+- `property-removed *`: a location of only wildcards records nothing.
 - Free text mentioning `property-removed Thing.tags` mid-line does not count.
 
 ## 1.0.0 — 2026-11-30
@@ -487,6 +489,7 @@ def test_notes_entries_are_read_between_unreleased_and_the_release() -> None:
     assert acknowledged(NOTES, "1.0.0") == {
         "param-became-required PATCH /v1/things/{thing_id} header:if-match",
         "property-deprecated Thing.unit",
+        "constraint-tightened ThingIn.*",
     }
     with pytest.raises(ValueError, match=r"no '## 1\.1\.0' heading"):
         acknowledged(NOTES, "1.1.0")
@@ -496,8 +499,15 @@ def test_check_needs_each_breaking_change_and_deprecation_recorded() -> None:
     old = base()
     new = copy.deepcopy(old)
     param(new, TI, "patch", "If-Match")["required"] = True
-    assert check(old, new, NOTES, "1.0.0").stale == ["property-deprecated Thing.unit"]
+    assert check(old, new, NOTES, "1.0.0").stale == [
+        "constraint-tightened ThingIn.*",
+        "property-deprecated Thing.unit",
+    ]
     schemas(new)["Thing"]["properties"]["unit"]["deprecated"] = True
+    schemas(new)["ThingIn"]["properties"]["name"]["maxLength"] = 50
+    schemas(new)["ThingIn"]["properties"]["kind"]["maxLength"] = 1
+    assert check(old, new, NOTES, "1.0.0").ok
+    schemas(new)["ThingIn"]["properties"]["value"]["maximum"] = 1  # ThingIn.* covers it too
     assert check(old, new, NOTES, "1.0.0").ok
     schemas(new)["Thing"]["properties"].pop("tags")
     verdict = check(old, new, NOTES, "1.0.0")
