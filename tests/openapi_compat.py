@@ -260,8 +260,9 @@ class Comparer:
             if key in self.seen:
                 return
             self.seen.add(key)
-            if old.ref == new.ref:
-                location = old.ref
+            # Compared once per pair of components, so reported under the component's own name
+            # (the new one where a field now points at another component, e.g. Span → SpanIn).
+            location = new.ref
         if old.type == "any" and new.type != "any":
             return  # a typed branch matched against `any`: nothing more to compare
         self.values(old.schema, new.schema, old.type, direction, location)
@@ -270,6 +271,9 @@ class Comparer:
         elif old.type == "array" and new.type == "array":
             items = old.schema.get("items", {}), new.schema.get("items", {})
             self.schema(*items, direction, f"{location}[]")
+            unique = old.schema.get("uniqueItems", False), new.schema.get("uniqueItems", False)
+            if unique == (False, True) and direction == "request":
+                self.breaking("constraint-tightened", location, "uniqueItems added")
 
     def values(self, old: Json, new: Json, type_: str, direction: str, location: str) -> None:
         """Enumerations, bounds, pattern and format of one branch."""
@@ -331,6 +335,10 @@ class Comparer:
             if deprecated and not old_props[name].get("deprecated"):
                 self.add(Kind.DEPRECATION, "property-deprecated", where, "marked deprecated")
             self.schema(old_props[name], prop, direction, where)
+        if "propertyNames" in old or "propertyNames" in new:
+            keys = {"type": "string"}  # what an absent propertyNames allows
+            before, after = old.get("propertyNames", keys), new.get("propertyNames", keys)
+            self.schema(before, after, direction, f"{location}{{keys}}")
         # Absent or true: any extra key. A response may add keys (clients ignore them), so only
         # the values of a map (a schema on both sides) are compared there.
         was, now = old.get("additionalProperties", True), new.get("additionalProperties", True)

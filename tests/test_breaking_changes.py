@@ -443,6 +443,38 @@ def test_deprecations_are_reported_separately() -> None:
     }
 
 
+def test_a_field_pointing_at_a_stricter_component_is_reported_under_its_name() -> None:
+    old = base()
+    new = copy.deepcopy(old)
+    schemas(new)["SpanIn"] = copy.deepcopy(schemas(new)["Span"]) | {"additionalProperties": False}
+    schemas(new)["SpanIn"]["properties"]["start"]["minimum"] = 0
+    schemas(new)["ThingIn"]["properties"]["span"] = ref("SpanIn")
+    breaking = {c.id for c in compare(old, new) if c.kind is Kind.BREAKING}
+    assert breaking == {"additional-properties-closed SpanIn", "constraint-tightened SpanIn.start"}
+
+
+def test_request_map_keys_and_unique_items() -> None:
+    old = base()
+    schemas(old)["ThingIn"]["properties"]["labels"] = {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+    }
+    new = copy.deepcopy(old)
+    labels = schemas(new)["ThingIn"]["properties"]["labels"]
+    labels["propertyNames"] = {"type": "string", "enum": ["unit", "region"]}
+    schemas(new)["ThingIn"]["properties"]["tags"] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "uniqueItems": True,
+    }
+    breaking = {c.id for c in compare(old, new) if c.kind is Kind.BREAKING}
+    assert breaking == {"enum-added ThingIn.labels{keys}"}  # tags is new: optional, so fine
+    newer = copy.deepcopy(new)
+    schemas(newer)["ThingIn"]["properties"]["tags"]["uniqueItems"] = False
+    breaking = {c.id for c in compare(newer, new) if c.kind is Kind.BREAKING}
+    assert breaking == {"constraint-tightened ThingIn.tags"}
+
+
 def test_recursive_schemas_terminate() -> None:
     old = base()
     node = {"type": "object", "properties": {"children": {"type": "array", "items": ref("Node")}}}
