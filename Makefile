@@ -17,7 +17,7 @@ SERVE_STAMP := $(VENV)/.serve-$(shell cksum $(SERVE_LOCK) | cut -d' ' -f1)
 STAMP := $(VENV)/.dev-$(shell cksum $(DEV_LOCK) | cut -d' ' -f1)
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
 
-.PHONY: run serve migrate seed test lint typecheck unit openapi report bench profile fuzz loadtest clean \
+.PHONY: run serve migrate seed downloads test lint typecheck unit openapi report bench profile fuzz loadtest clean \
 	lock lock-upgrade wheelhouse compose-test spec-tools lint-spec lint-spec-baseline spec-diff
 
 $(BIN)/python:
@@ -122,6 +122,11 @@ profile: $(BENCH_STAMP)
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk) \
 		|| (sudo apt-get update && sudo apt-get install -y wrk)
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
+
+# Bulk downloads of the current dataset version (Data Package + SQLite) into data/downloads/<version>/;
+# the API serves the same files at /v1/downloads.
+downloads: seed
+	$(BIN)/python -m service.downloads --out data/downloads
 
 report: $(SERVE_STAMP)
 	$(BIN)/python -m service.seed report

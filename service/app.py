@@ -28,6 +28,7 @@ from service.problems import handle_http_exception, handle_internal_error
 from service.resources.articles import ArticleController
 from service.resources.changes import ChangesController
 from service.resources.documents import DocumentController
+from service.resources.downloads import DownloadsController
 from service.resources.initiatives import InitiativeController
 from service.resources.meta import MetaController, describe_openapi
 from service.resources.metrics import MetricController
@@ -119,6 +120,10 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Search", description="Chinese full-text search across resources."),
             Tag(name="Meta", description="Data dictionary: fields, filters, enumerations."),
             Tag(name="Changes", description="Audit trail of curator writes, for sync clients."),
+            Tag(
+                name="Downloads",
+                description="The whole dataset at one version: Frictionless Data Package, SQLite.",
+            ),
             Tag(name="Health", description="Liveness and readiness probes (not rate limited)."),
         ],
         path="/schema",
@@ -169,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RegionController,
             SearchController,
             ChangesController,
+            DownloadsController,
             *WRITE_HANDLERS,
         ],
         **http_layer.v1_options(),

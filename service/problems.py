@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -71,7 +72,12 @@ _TITLES = {
 
 
 def title_for(status: int) -> str:
-    return _TITLES.get(status, "Error")
+    if status in _TITLES:
+        return _TITLES[status]
+    try:
+        return HTTPStatus(status).phrase  # every other status keeps its RFC 9110 name (410 Gone)
+    except ValueError:
+        return "Error"
 
 
 def problem_bytes(status: int, detail: str | None = None) -> bytes:
