@@ -10,15 +10,18 @@ Each change has a stable id, `<rule> <location>`, e.g. `property-removed MetricO
 deprecation lands only when `openapi/CHANGELOG.md` quotes its id in backticks at the start of a
 list item above the heading of the latest release.
 
-`python -m tests.openapi_compat [OLD NEW]` prints every change (default: latest release → spec).
+`python -m tests.openapi_compat [OLD NEW]` prints every change (default: latest release → spec);
+`python -m tests.openapi_compat --release X.Y.Z` (`make spec-release VERSION=X.Y.Z`) cuts a release.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -541,7 +544,65 @@ def report(verdict: Verdict, version: str) -> str:
     return "\n".join(lines) or "no changes"
 
 
+NEW_SECTION = """## Unreleased
+
+### Breaking changes
+
+None yet.
+
+### Deprecations
+
+None yet.
+
+### Compatible changes
+
+None yet.
+
+"""
+
+
+def release(
+    version: str,
+    spec: Path = SPEC,
+    folder: Path = RELEASES,
+    notes_path: Path = CHANGELOG,
+    day: str | None = None,
+) -> None:
+    """Cuts release `version` once the gate passes: the spec's bytes become
+    `vX.Y.Z.json` (with its SHA256SUMS line), `## Unreleased` becomes `## X.Y.Z — day`, and a
+    new empty `## Unreleased` opens above it."""
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise ValueError(f"{version!r} is not MAJOR.MINOR.PATCH")
+    latest_tuple, latest_path = releases(folder)[-1]
+    if tuple(int(n) for n in version.split(".")) <= latest_tuple:
+        raise ValueError(f"{version} is not newer than the latest release {latest_path.name}")
+    body = spec.read_bytes()
+    doc = json.loads(body)
+    if doc["info"]["version"] != version:
+        raise ValueError(f"the spec's info.version is {doc['info']['version']}, not {version}")
+    notes = notes_path.read_text()
+    latest = ".".join(map(str, latest_tuple))
+    verdict = check(json.loads(latest_path.read_text()), doc, notes, latest)
+    if not verdict.ok:
+        raise ValueError(report(verdict, latest))
+    if notes.count("\n## Unreleased\n") != 1:
+        raise ValueError("the release notes need exactly one '## Unreleased' heading")
+    heading = f"## {version} — {day or date.today().isoformat()}"
+    notes_path.write_text(notes.replace("\n## Unreleased\n", f"\n{NEW_SECTION}{heading}\n"))
+    (folder / f"v{version}.json").write_bytes(body)
+    with (folder / "SHA256SUMS").open("a") as sums:
+        sums.write(f"{hashlib.sha256(body).hexdigest()}  v{version}.json\n")
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--release"] and len(argv) == 2:
+        try:
+            release(argv[1])
+        except ValueError as error:
+            print(f"not released: {error}")
+            return 1
+        print(f"released {argv[1]}: openapi/releases/v{argv[1]}.json; commit it with the notes")
+        return 0
     version_path = releases()[-1]
     version = ".".join(map(str, version_path[0]))
     old_path = Path(argv[0]) if argv else version_path[1]

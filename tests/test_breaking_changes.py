@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from tests.openapi_compat import (
     check,
     compare,
     main,
+    release,
     releases,
     report,
 )
@@ -545,3 +547,43 @@ def test_check_needs_each_breaking_change_and_deprecation_recorded() -> None:
     verdict = check(old, new, NOTES, "1.0.0")
     assert [c.id for c in verdict.missing] == ["property-removed Thing.tags"]
     assert "- `property-removed Thing.tags`: " in report(verdict, "1.0.0")
+
+
+def test_cutting_a_release(tmp_path: Path) -> None:
+    folder = tmp_path / "releases"
+    folder.mkdir()
+    (folder / "v1.0.0.json").write_text(json.dumps(base()))
+    (folder / "SHA256SUMS").write_text("")
+    notes = tmp_path / "CHANGELOG.md"
+    notes.write_text(
+        "# Notes\n\n## Unreleased\n\n- `param-became-required * header:if-match`: always was.\n"
+        "\n## 1.0.0 — 2026-11-30\n\nFirst.\n"
+    )
+    new = base()
+    param(new, TI, "patch", "If-Match")["required"] = True
+    spec = tmp_path / "v1.json"
+    spec.write_text(json.dumps(new))
+    with pytest.raises(ValueError, match=r"info\.version is 1\.0\.0, not 1\.1\.0"):
+        release("1.1.0", spec, folder, notes)
+    new["info"]["version"] = "1.1.0"
+    spec.write_text(json.dumps(new))
+    with pytest.raises(ValueError, match="not newer"):
+        release("1.0.0", spec, folder, notes)
+
+    release("1.1.0", spec, folder, notes, day="2027-01-15")
+    assert (folder / "v1.1.0.json").read_bytes() == spec.read_bytes()
+    digest = hashlib.sha256(spec.read_bytes()).hexdigest()
+    assert (folder / "SHA256SUMS").read_text() == f"{digest}  v1.1.0.json\n"
+    text = notes.read_text()
+    assert (
+        text.index("## Unreleased") < text.index("## 1.1.0 — 2027-01-15") < text.index("## 1.0.0")
+    )
+    assert acknowledged(text, "1.1.0") == set()  # the entry now belongs to 1.1.0
+    assert check(new, new, text, "1.1.0").ok
+
+    op(new, T, "get")["parameters"].pop(0)  # breaking against 1.1.0, and not recorded
+    new["info"]["version"] = "1.2.0"
+    spec.write_text(json.dumps(new))
+    with pytest.raises(ValueError, match=r"- `param-removed GET /v1/things query:limit`"):
+        release("1.2.0", spec, folder, notes)
+    assert not (folder / "v1.2.0.json").exists()
