@@ -18,7 +18,8 @@ STAMP := $(VENV)/.dev-$(shell cksum $(DEV_LOCK) | cut -d' ' -f1)
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
 
 .PHONY: run serve migrate seed downloads test lint typecheck unit openapi report bench profile fuzz loadtest clean \
-	lock lock-upgrade wheelhouse compose-test spec-tools lint-spec lint-spec-baseline spec-diff
+	lock lock-upgrade wheelhouse compose-test spec-tools lint-spec lint-spec-baseline spec-diff \
+	spec-release
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +91,10 @@ lint-spec-baseline: $(STAMP) spec-tools
 # Every change from the latest release to openapi/v1.json, and the release notes still missing.
 spec-diff: $(STAMP)
 	$(BIN)/python -m tests.openapi_compat
+
+# Cut a release of the contract: make spec-release VERSION=1.1.0 (the spec's info.version first).
+spec-release: $(STAMP)
+	$(BIN)/python -m tests.openapi_compat --release $(VERSION)
 
 # Schemathesis, all checks and phases (stateful too), with many more examples than `make test`.
 FUZZ_EXAMPLES ?= 400
