@@ -464,6 +464,12 @@ def list_period(c: Checker, sentence: str, group: list[dict[str, Any]]) -> None:
         m["period"] for m in group if m["period"] and squash(m["period"]) in squash(sentence)
     }
     for m in group:
+        if m["period"] is not None and written and m["period"] not in written:
+            c.fail(
+                f"metric {m['id']}",
+                "list-period",
+                f"period {m['period']!r} is not the one its sentence states ({sorted(written)})",
+            )
         if m["period"] is None:
             reason = m["null_reasons"].get("period", "")
             missing = [p for p in written if p not in reason]
