@@ -28,10 +28,11 @@ import re
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import unquote_to_bytes
 
 import msgspec
 import sqlalchemy as sa
@@ -53,7 +54,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.models import Dataset, table_of
-from service.problems import PROBLEM_MEDIA_TYPE, Problem, problem_bytes, problem_response
+from service.problems import (
+    PROBLEM_MEDIA_TYPE,
+    InvalidParam,
+    Problem,
+    problem_bytes,
+    problem_response,
+    title_for,
+)
 from service.settings import Settings
 
 Headers = list[tuple[bytes, bytes]]
@@ -92,6 +100,9 @@ RATE_LIMIT_HEADERS = (
 )
 EXPOSED_HEADERS = ["Link", "ETag", "X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS]
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# C0 controls (NUL included), DEL and C1 controls: never meaningful in a path or parameter, and
+# PostgreSQL cannot even store NUL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 access_log = logging.getLogger("service.access")
@@ -139,32 +150,83 @@ def merge_vary(headers: Headers, tokens: Iterable[str]) -> None:
     set_header(headers, b"vary", ", ".join(seen).encode("latin-1"))
 
 
-def accepts_json(accept: str) -> bool:
-    """Whether an `Accept` header admits a representation we serve: JSON, problem+json, or a
-    CSV/NDJSON export."""
-    if not accept.strip():
-        return True
+QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
+# Every representation the service has: JSON, problem+json, and the list exports
+# (service/query.py), in the server's order of preference.
+SERVED_MEDIA_TYPES = ("application/json", PROBLEM_MEDIA_TYPE, "text/csv", "application/x-ndjson")
+
+
+def parse_accept(accept: str) -> list[tuple[str, float]]:
+    """`Accept` media ranges with their q-values (RFC 9110 §12.5.1), lowercased; a range with
+    an invalid q-value is ignored."""
+    ranges: list[tuple[str, float]] = []
     for item in accept.split(","):
         media, *params = (part.strip() for part in item.split(";"))
-        quality = 1.0
+        if "/" not in media:
+            continue
+        quality: float | None = 1.0
         for param in params:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0 and media.lower() in {
-            "*/*",
-            "application/*",
-            "application/json",
-            PROBLEM_MEDIA_TYPE,
-            # List endpoints also stream exports in these (service/query.py).
-            "text/csv",
-            "application/x-ndjson",
-        }:
-            return True
-    return False
+                value = value.strip()
+                quality = float(value) if QVALUE.fullmatch(value) else None
+        if quality is not None:
+            ranges.append((media.lower(), quality))
+    return ranges
+
+
+def quality_of(ranges: list[tuple[str, float]], media_type: str) -> float:
+    """The q-value of `media_type`: from the most specific matching range (`type/subtype` over
+    `type/*` over `*/*`); 0 when none matches."""
+    kind = media_type.split("/")[0] + "/*"
+    best: tuple[int, float] = (-1, 0.0)
+    for media, quality in ranges:
+        rank = 2 if media == media_type else 1 if media == kind else 0 if media == "*/*" else -1
+        if rank > best[0]:
+            best = (rank, quality)
+    return best[1]
+
+
+def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
+    """The offer the client prefers: highest q-value, then the server's order. No header: the
+    first offer; nothing acceptable: None."""
+    if accept is None or not accept.strip():
+        return offers[0]
+    ranges = parse_accept(accept)
+    scored = [(quality_of(ranges, offer), -i, offer) for i, offer in enumerate(offers)]
+    quality, _, offer = max(scored)
+    return offer if quality > 0 else None
+
+
+def accepts_json(accept: str) -> bool:
+    """Whether an `Accept` header admits a representation we serve: JSON, problem+json, or a
+    CSV/NDJSON export (q-values honoured: `application/json;q=0` excludes JSON)."""
+    return negotiate(accept, SERVED_MEDIA_TYPES) is not None
+
+
+def bad_target(scope: dict[str, Any]) -> InvalidParam | None:
+    """The first part of the request target that is not clean text: percent-escapes that are
+    not UTF-8 (Litestar would silently turn them into U+FFFD) or control characters."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    raw_path = raw_path.partition(b"?")[0]  # some servers (and httpx's transport) include it
+    try:
+        path = unquote_to_bytes(raw_path).decode("utf-8")
+    except UnicodeDecodeError:
+        return InvalidParam("path", "percent-escapes that are not UTF-8", "path")
+    if CONTROL_CHARACTERS.search(path):
+        return InvalidParam("path", "contains a control character", "path")
+    query: bytes = scope.get("query_string", b"")
+    for pair in query.split(b"&") if query else ():
+        raw_name, _, raw_value = pair.partition(b"=")
+        shown = raw_name.decode("latin-1")[:64]
+        try:
+            name = unquote_to_bytes(raw_name.replace(b"+", b" ")).decode("utf-8")
+            value = unquote_to_bytes(raw_value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return InvalidParam(shown, "percent-escapes that are not UTF-8")
+        if CONTROL_CHARACTERS.search(name) or CONTROL_CHARACTERS.search(value):
+            return InvalidParam(shown, "contains a control character")
+    return None
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
@@ -452,9 +514,13 @@ class EdgeMiddleware:
             rejection = self._reject(http, request_headers, rate_headers)
             wrapped = self._wrap_send(send, http, method, request_id, rate_headers, result)
             if rejection is not None:
-                status, detail, extra = rejection
+                status, detail, extra, params = rejection
                 await _send_problem(
-                    wrapped, status, detail, extra + self.layer.cors_headers(request_headers)
+                    wrapped,
+                    status,
+                    detail,
+                    extra + self.layer.cors_headers(request_headers),
+                    params,
                 )
             else:
                 await self.app(scope, self._limit_body(receive), wrapped)
@@ -490,8 +556,9 @@ class EdgeMiddleware:
 
     def _reject(
         self, scope: dict[str, Any], headers: Headers, rate_headers: Headers
-    ) -> tuple[int, str, Headers] | None:
-        """The guards: a (status, detail, headers) answer, or None to let the request in."""
+    ) -> tuple[int, str, Headers, list[InvalidParam]] | None:
+        """The guards: a (status, detail, headers, invalid params) answer, or None to let the
+        request in."""
         path: str = scope["path"]
         query: bytes = scope.get("query_string", b"")
         if len(query) > self.settings.max_query_length:
@@ -499,14 +566,18 @@ class EdgeMiddleware:
                 414,
                 f"The query string may be at most {self.settings.max_query_length} bytes.",
                 [],
+                [],
             )
-        if len(scope.get("raw_path") or path) > MAX_PATH_LENGTH:
-            return 414, f"The path may be at most {MAX_PATH_LENGTH} bytes.", []
+        if len((scope.get("raw_path") or path.encode()).partition(b"?")[0]) > MAX_PATH_LENGTH:
+            return 414, f"The path may be at most {MAX_PATH_LENGTH} bytes.", [], []
         length = header(headers, b"content-length")
         if length is not None and (
-            not length.isdigit() or int(length) > self.settings.max_body_bytes
+            not length.isascii()
+            or not length.isdigit()
+            or int(length) > self.settings.max_body_bytes
         ):
-            return 413, f"The request body may be at most {self.settings.max_body_bytes} bytes.", []
+            detail = f"The request body may be at most {self.settings.max_body_bytes} bytes."
+            return 413, detail, [], []
         limiter = self.layer.limiter
         if limiter is not None and not path.startswith(OPERATIONAL_PREFIXES):
             allowed, remaining, reset = limiter.hit(_client(scope))
@@ -518,14 +589,17 @@ class EdgeMiddleware:
             ]
             if not allowed:
                 detail = f"More than {limiter.limit} requests in a minute; retry in {reset} s."
-                return 429, detail, [(b"retry-after", str(reset).encode())]
+                return 429, detail, [(b"retry-after", str(reset).encode())], []
+        if (bad := bad_target(scope)) is not None:
+            where = "path" if bad.location == "path" else f"parameter {bad.name!r}"
+            return 400, f"Invalid {where}: {bad.reason}", [], [bad]
         accept = header(headers, b"accept")
         if (
             path.startswith(JSON_ONLY_PREFIXES)
             and accept
             and not accepts_json(accept.decode("latin-1"))
         ):
-            return 406, "This resource is served as application/json only.", []
+            return 406, "This resource is served as application/json only.", [], []
         return None
 
     def _limit_body(self, receive: Receive) -> Receive:
@@ -654,8 +728,15 @@ def _client(scope: dict[str, Any]) -> str:
     return str(client[0]) if client else "unknown"
 
 
-async def _send_problem(send: Send, status: int, detail: str, headers: Headers) -> None:
-    body = problem_bytes(status, detail)
+async def _send_problem(
+    send: Send,
+    status: int,
+    detail: str,
+    headers: Headers,
+    params: list[InvalidParam] | None = None,
+) -> None:
+    problem = Problem(title_for(status), status, detail=detail, invalid_params=params or None)
+    body = msgspec.json.encode(problem)
     await send(
         cast(
             "Message",

@@ -16,10 +16,11 @@ import functools
 import hashlib
 import hmac
 import io
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, cast
 from urllib.parse import quote, urlencode
 
@@ -46,7 +47,7 @@ from service.fulltext import (
     matching_ids,
     parse_query,
 )
-from service.http import public_url
+from service.http import negotiate, public_url
 from service.problems import BadRequest, InvalidParam, invalid
 
 DEFAULT_LIMIT = 20
@@ -209,11 +210,103 @@ class ListSpec(Generic[Item]):
 # ---------------------------------------------------------------- parsing
 
 
-def _parse_scalar(flt: FilterField, param: str, raw: str) -> Any:
+# Numbers as the API accepts them: ASCII digits only (int(), Decimal() and friends also take
+# Arabic-Indic, full-width and other Unicode digits, underscores and surrounding spaces).
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,6})?")
+# Control characters (C0, DEL, C1) are refused in every parameter, at the edge too.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnType:
+    """What a column can hold, as far as parsing filter values and cursor keys cares."""
+
+    kind: Literal["str", "int", "decimal", "bool"]
+    nullable: bool = True
+    # int: the largest magnitude (inclusive); decimal: the exclusive bound 10**(precision-scale).
+    limit: int = 0
+    scale: int = 0
+    max_length: int | None = None
+
+    def describe(self) -> str:
+        if self.kind == "int":
+            return f"an integer (ASCII digits) from {-self.limit - 1} to {self.limit}"
+        if self.kind == "decimal":
+            return (
+                f"a decimal number (ASCII digits, optional exponent) greater than "
+                f"-1e{len(str(self.limit)) - 1} and less than 1e{len(str(self.limit)) - 1}"
+            )
+        return "a " + self.kind
+
+
+@functools.cache
+def column_type(column: ColumnElement[Any]) -> ColumnType:
+    """Derived from the column's SQL type (the stricter PostgreSQL ranges on every database)."""
+    kind = column.type
+    kind = getattr(kind, "impl_instance", kind)  # a TypeDecorator's underlying type
+    nullable = bool(getattr(column, "nullable", True))
+    if isinstance(kind, sa.Boolean):
+        return ColumnType("bool", nullable)
+    if isinstance(kind, sa.Integer):
+        bits = 16 if isinstance(kind, sa.SmallInteger) else 64
+        bits = 32 if type(kind) is sa.Integer else bits
+        return ColumnType("int", nullable, limit=2 ** (bits - 1) - 1)
+    if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
+        precision, scale = kind.precision or 28, kind.scale or 0
+        return ColumnType("decimal", nullable, limit=10 ** (precision - scale), scale=scale)
+    return ColumnType("str", nullable, max_length=getattr(kind, "length", None))
+
+
+def _filter_type(flt: FilterField) -> ColumnType:
+    if flt.column is not None:
+        found = column_type(flt.column)
+        if found.kind != "str" or flt.type is str:
+            return found
+    if flt.type is int:
+        return ColumnType("int", limit=2**63 - 1)
+    if flt.type is Decimal:
+        return ColumnType("decimal", limit=10**14, scale=6)
+    return ColumnType("bool" if flt.type is bool else "str")
+
+
+def parse_integer(param: str, raw: str, kind: ColumnType) -> int:
+    if not INTEGER_TEXT.fullmatch(raw) or not -kind.limit - 1 <= int(raw) <= kind.limit:
+        raise invalid(param, f"expected {kind.describe()}")
+    return int(raw)
+
+
+def parse_decimal(param: str, raw: str, kind: ColumnType, op: Op = "eq") -> Decimal:
+    """A decimal within the column's range. Finer than the column's scale, it is rounded so
+    the comparison keeps its meaning over the values the column can hold (`gt 0.0000001` is
+    `gt 0` at scale 6; `eq` of such a number matches nothing): the database never sees a
+    number it cannot represent."""
+    bad = invalid(param, f"expected {kind.describe()}")
+    if not DECIMAL_TEXT.fullmatch(raw):
+        raise bad
+    try:
+        number = Decimal(raw)
+        if abs(number) >= kind.limit:
+            raise bad
+        quantum = Decimal(1).scaleb(-kind.scale)
+        down = number.quantize(quantum, rounding=ROUND_FLOOR)
+        if down == number:
+            return down
+        if op in ("gt", "lte"):
+            return down
+        if op in ("gte", "lt"):
+            return number.quantize(quantum, rounding=ROUND_CEILING)
+        # Between two representable values: equal to none of them, and encodable.
+        return down + quantum / 2
+    except (InvalidOperation, ArithmeticError):
+        raise bad from None
+
+
+def _parse_scalar(flt: FilterField, param: str, raw: str, op: Op = "eq") -> Any:
     if len(raw) > MAX_VALUE_LENGTH:
         raise invalid(param, f"value longer than {MAX_VALUE_LENGTH} characters")
-    if "\x00" in raw:
-        raise invalid(param, "value contains a NUL character")
+    if CONTROL.search(raw):
+        raise invalid(param, "value contains a control character")
     if flt.type is bool:
         lowered = raw.lower()
         if lowered in {"true", "1"}:
@@ -222,18 +315,9 @@ def _parse_scalar(flt: FilterField, param: str, raw: str) -> Any:
             return False
         raise invalid(param, "expected true or false")
     if flt.type is int:
-        try:
-            return int(raw)
-        except ValueError:
-            raise invalid(param, "expected an integer") from None
+        return parse_integer(param, raw, _filter_type(flt))
     if flt.type is Decimal:
-        try:
-            number = Decimal(raw)
-        except InvalidOperation:
-            raise invalid(param, "expected a decimal number") from None
-        if not number.is_finite() or abs(number) >= Decimal("1e14"):
-            raise invalid(param, "expected a finite decimal number below 1e14")
-        return number
+        return parse_decimal(param, raw, _filter_type(flt), op)
     if flt.enum is not None and raw not in flt.enum:
         raise invalid(param, "expected one of: " + ", ".join(flt.enum))
     return raw
@@ -265,7 +349,8 @@ class ListQuery:
     sort: tuple[tuple[SortKey, bool], ...]  # (key, descending)
     count: bool
     cursor: Cursor | None
-    fingerprint: str
+    # The cursor binding of this query (see `query_binding`).
+    binding: str
     search: SearchQuery | None = None
     facets: tuple[str, ...] = ()
     shape: Shape = Shape()
@@ -282,14 +367,15 @@ def reject_unknown(request: Request[Any, Any, Any], accepted: frozenset[str]) ->
         )
 
 
-def _single(request: Request[Any, Any, Any], name: str) -> str | None:
+def single_param(request: Request[Any, Any, Any], name: str) -> str | None:
+    """The one value of a parameter (None when absent); given more than once is a 400."""
     values = request.query_params.getall(name, [])
     if len(values) > 1:
         raise invalid(name, "given more than once")
     return values[0] if values else None
 
 
-def _names(request: Request[Any, Any, Any], name: str) -> list[str]:
+def name_list(request: Request[Any, Any, Any], name: str) -> list[str]:
     """A comma list (also accepted as repeated parameters), without empty items."""
     values = [v for raw in request.query_params.getall(name, []) for v in raw.split(",")]
     if any(not v for v in values):
@@ -300,12 +386,21 @@ def _names(request: Request[Any, Any, Any], name: str) -> list[str]:
 
 
 def parse_limit(request: Request[Any, Any, Any]) -> int:
-    raw = _single(request, "limit")
+    raw = single_param(request, "limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise invalid("limit", f"expected an integer from 1 to {MAX_LIMIT}")
+    # ASCII digits only: str.isdigit() and int() also accept "٥" and "５".
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise invalid("limit", f"expected an integer (ASCII digits) from 1 to {MAX_LIMIT}")
     return int(raw)
+
+
+def parse_count(request: Request[Any, Any, Any]) -> bool:
+    """`count=exact` (default, True) or `count=none`."""
+    raw = single_param(request, "count")
+    if raw not in (None, "exact", "none"):
+        raise invalid("count", "expected exact or none")
+    return raw != "none"
 
 
 def parse_sort(spec: ListSpec[Any], raw: str | None) -> tuple[tuple[SortKey, bool], ...]:
@@ -335,7 +430,7 @@ def parse_shape(
     allowed_fields = field_names or spec.field_names
     fields: frozenset[str] | None = None
     if request.query_params.getall("fields", []):
-        names = _names(request, "fields")
+        names = name_list(request, "fields")
         unknown = [n for n in names if n not in allowed_fields]
         if unknown:
             raise invalid(
@@ -344,7 +439,7 @@ def parse_shape(
             )
         fields = frozenset(names) | {"id"}
     paths: list[tuple[str, ...]] = []
-    expand_names = _names(request, "expand")
+    expand_names = name_list(request, "expand")
     for path_text in expand_names:
         path = tuple(path_text.split("."))
         current = spec
@@ -361,16 +456,21 @@ def parse_shape(
     return Shape(fields, tuple(paths))
 
 
+LIST_MEDIA_TYPES = ("application/json", "text/csv", "application/x-ndjson")
+
+
 def parse_export(request: Request[Any, Any, Any]) -> Literal["csv", "ndjson"] | None:
-    requested = _single(request, "format")
+    """`format=` if given, else `Accept` with its q-values (RFC 9110): the representation the
+    client prefers, JSON on a tie or when it accepts none of these three."""
+    requested = single_param(request, "format")
     if requested is not None:
         if requested not in {"json", "csv", "ndjson"}:
             raise invalid("format", "expected json, csv or ndjson")
         return None if requested == "json" else cast(Literal["csv", "ndjson"], requested)
-    accept = request.headers.get("accept", "")
-    if "text/csv" in accept:
+    chosen = negotiate(request.headers.get("accept"), LIST_MEDIA_TYPES)
+    if chosen == "text/csv":
         return "csv"
-    if "application/x-ndjson" in accept:
+    if chosen == "application/x-ndjson":
         return "ndjson"
     return None
 
@@ -380,15 +480,13 @@ def parse_list_query(
 ) -> ListQuery:
     reject_unknown(request, spec.accepted_params)
     limit = parse_limit(request)
-    count_raw = _single(request, "count")
-    if count_raw not in (None, "exact", "none"):
-        raise invalid("count", "expected exact or none")
+    count = parse_count(request)
     conditions: list[Condition] = []
     for param in sorted(set(request.query_params.keys()) - LIST_PARAMS):
         name, _, op_text = param.partition("__")
         op = cast(Op, op_text or "eq")
         flt = spec.filter_by_name[name]
-        raw = _single(request, param)
+        raw = single_param(request, param)
         assert raw is not None
         value: Any
         if op == "in":
@@ -397,15 +495,15 @@ def parse_list_query(
                 raise invalid(param, "expected a comma-separated list of values")
             if len(parts) > MAX_IN_VALUES:
                 raise invalid(param, f"at most {MAX_IN_VALUES} values")
-            value = tuple(_parse_scalar(flt, param, p) for p in parts)
+            value = tuple(_parse_scalar(flt, param, p, op) for p in parts)
         elif op == "isnull":
             value = _parse_scalar(FilterField(flt.name, bool, ("isnull",), ""), param, raw)
         else:
-            value = _parse_scalar(flt, param, raw)
+            value = _parse_scalar(flt, param, raw, op)
         conditions.append(Condition(name, op, value))
 
     search: SearchQuery | None = None
-    q = _single(request, "q")
+    q = single_param(request, "q")
     if q is not None:
         if len(q) > MAX_QUERY_LENGTH:
             raise invalid("q", f"at most {MAX_QUERY_LENGTH} characters")
@@ -413,23 +511,29 @@ def parse_list_query(
         if search is None:
             raise invalid("q", "nothing searchable: use Chinese characters, letters or digits")
 
-    facets = _names(request, "facet")
+    facets = name_list(request, "facet")
     unknown_facets = [f for f in facets if f not in spec.facet_names]
     if unknown_facets:
         allowed = ", ".join(spec.facet_names) or "none"
         raise invalid("facet", f"cannot facet on {', '.join(unknown_facets)}; allowed: {allowed}")
 
-    sort = parse_sort(spec, _single(request, "sort"))
-    fingerprint = _fingerprint(spec.resource, conditions, sort, search)
-    cursor_raw = _single(request, "cursor")
-    cursor = decode_cursor(cursor_raw, secret, fingerprint, sort) if cursor_raw else None
+    sort = parse_sort(spec, single_param(request, "sort"))
+    binding = query_binding(
+        secret,
+        f"/v1/{spec.resource}",
+        [_canonical_conditions(conditions), list(search.phrases) if search else None],
+        [("-" if desc else "") + key.name for key, desc in sort],
+    )
+    cursor_raw = single_param(request, "cursor")
+    keys = [column_type(key.column) for key, _ in sort] + [column_type(spec.id_column)]
+    cursor = decode_cursor(cursor_raw, secret, binding, keys) if cursor_raw else None
     return ListQuery(
         limit=limit,
         conditions=tuple(conditions),
         sort=sort,
-        count=count_raw != "none",
+        count=count,
         cursor=cursor,
-        fingerprint=fingerprint,
+        binding=binding,
         search=search,
         facets=tuple(dict.fromkeys(facets)),
         shape=parse_shape(request, spec),
@@ -437,68 +541,85 @@ def parse_list_query(
     )
 
 
-def _fingerprint(
-    resource: str,
-    conditions: Sequence[Condition],
-    sort: Sequence[tuple[SortKey, bool]],
-    search: SearchQuery | None,
-) -> str:
-    """What selects and orders the rows; a cursor is only valid for the same fingerprint."""
-    canonical = msgspec.json.encode(
-        [
-            resource,
-            [
-                [
-                    c.field,
-                    c.op,
-                    [str(v) for v in c.value] if isinstance(c.value, tuple) else str(c.value),
-                ]
-                for c in conditions
-            ],
-            [("-" if desc else "") + key.name for key, desc in sort],
-            list(search.phrases) if search else None,
-        ]
-    )
-    return hashlib.sha256(canonical).hexdigest()[:16]
+def _canonical_conditions(conditions: Sequence[Condition]) -> list[Any]:
+    return [
+        [c.field, c.op, [str(v) for v in c.value] if isinstance(c.value, tuple) else str(c.value)]
+        for c in conditions
+    ]
 
 
 # ---------------------------------------------------------------- cursors
 
+# HMAC-SHA256 truncated to 128 bits, for both the cursor's signature and its query binding.
+TAG_BYTES = 16
+MAX_CURSOR_LENGTH = 2048
+CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]+")
 
-class Cursor(msgspec.Struct, array_like=True):
+
+def query_binding(secret: bytes, endpoint: str, selection: Any, sort: Sequence[str]) -> str:
+    """The one binding of a cursor to its query, used by every endpoint that pages: an HMAC
+    over the canonical query (endpoint path, what selects the rows, the sort with its
+    directions). A cursor issued for one query is refused by any other."""
+    canonical = msgspec.json.encode([endpoint, selection, list(sort)])
+    digest = hmac.new(secret, b"query-binding\x00" + canonical, hashlib.sha256).digest()
+    return digest[:TAG_BYTES].hex()
+
+
+class Cursor(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
     """Position after (or before) a row: its sort-key values and id, bound to one query."""
 
     direction: Literal["next", "prev"]
     values: list[str | int | bool | None]
-    fingerprint: str
+    binding: str
 
 
 def encode_cursor(cursor: Cursor, secret: bytes) -> str:
     payload = msgspec.json.encode(cursor)
-    tag = hmac.new(secret, payload, hashlib.sha256).digest()[:12]
+    tag = hmac.new(secret, payload, hashlib.sha256).digest()[:TAG_BYTES]
     return base64.urlsafe_b64encode(tag + payload).decode().rstrip("=")
 
 
-def decode_cursor(
-    raw: str, secret: bytes, fingerprint: str, sort: Sequence[tuple[SortKey, bool]]
-) -> Cursor:
+def _key_ok(value: Any, kind: ColumnType) -> bool:
+    """Whether a cursor key is a value the sort column could hold (and the database accept)."""
+    if value is None:
+        return kind.nullable
+    if kind.kind == "bool":
+        return isinstance(value, bool)
+    if kind.kind == "int":
+        return type(value) is int and -kind.limit - 1 <= value <= kind.limit
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    if kind.kind == "str":
+        return kind.max_length is None or len(value) <= kind.max_length
+    if not DECIMAL_TEXT.fullmatch(value) or "e" in value.lower():
+        return False
+    number = Decimal(value)
+    return abs(number) < kind.limit and number == number.quantize(Decimal(1).scaleb(-kind.scale))
+
+
+def decode_cursor(raw: str, secret: bytes, binding: str, keys: Sequence[ColumnType]) -> Cursor:
+    """A signed cursor for this query, each key checked against its sort column's type;
+    anything else is a 400 (never a database error)."""
     bad = invalid("cursor", "malformed or tampered cursor; restart from the first page")
-    if len(raw) > 2048:
+    if len(raw) > MAX_CURSOR_LENGTH or not CURSOR_TEXT.fullmatch(raw):
         raise bad
     try:
         blob = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     except (binascii.Error, ValueError):
         raise bad from None
-    tag, payload = blob[:12], blob[12:]
-    if not hmac.compare_digest(tag, hmac.new(secret, payload, hashlib.sha256).digest()[:12]):
+    tag, payload = blob[:TAG_BYTES], blob[TAG_BYTES:]
+    expected = hmac.new(secret, payload, hashlib.sha256).digest()[:TAG_BYTES]
+    if not hmac.compare_digest(tag, expected):
         raise bad
     try:
         cursor = msgspec.json.decode(payload, type=Cursor)
     except msgspec.DecodeError:
         raise bad from None
-    if cursor.fingerprint != fingerprint:
-        raise invalid("cursor", "cursor belongs to a different filter or sort; restart paging")
-    if len(cursor.values) != len(sort) + 1:
+    if not hmac.compare_digest(cursor.binding.encode(), binding.encode()):
+        raise invalid("cursor", "cursor belongs to a different query; restart paging")
+    if len(cursor.values) != len(keys):
+        raise bad
+    if not all(_key_ok(v, k) for v, k in zip(cursor.values, keys, strict=True)):
         raise bad
     return cursor
 
@@ -619,7 +740,7 @@ def neighbour_cursors(
     more: bool,
     cursor: Cursor | None,
     key_of: Callable[[Row], list[Any]],
-    fingerprint: str,
+    binding: str,
     secret: bytes,
 ) -> tuple[str | None, str | None]:
     """Signed next/prev cursors for a page from `scan_keyset` (None where there is no page)."""
@@ -628,7 +749,7 @@ def neighbour_cursors(
     has_prev = more if backwards else cursor is not None
 
     def at(row: Row, direction: Literal["next", "prev"]) -> str:
-        return encode_cursor(Cursor(direction, key_of(row), fingerprint), secret)
+        return encode_cursor(Cursor(direction, key_of(row), binding), secret)
 
     return (
         at(rows[-1], "next") if rows and has_next else None,
@@ -660,7 +781,7 @@ async def fetch_page(
         return [_cursor_value(row[f"_k{i}"]) for i in range(len(order_keys))]
 
     next_cursor, prev_cursor = neighbour_cursors(
-        rows, more, query.cursor, key_of, query.fingerprint, secret
+        rows, more, query.cursor, key_of, query.binding, secret
     )
 
     extras: dict[str, dict[str, Any]] = {}
@@ -843,7 +964,7 @@ async def export_lines(
             if result.last_key is None:
                 return
             batch = dataclasses.replace(
-                batch, cursor=Cursor("next", result.last_key, query.fingerprint)
+                batch, cursor=Cursor("next", result.last_key, query.binding)
             )
 
 

@@ -8,6 +8,10 @@ settings build a dedicated app on the same database.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import os
 import subprocess
@@ -16,13 +20,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar, Response, post
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.http import accepts_json, negotiate
+from service.query import query_binding
 from service.settings import Settings
 from tests.helpers import Client, assert_problem
 from tests.live_server import ROOT, free_port
@@ -299,3 +307,387 @@ class TestNginxConfig:
         for directive in ("client_header_timeout", "client_body_timeout", "send_timeout"):
             assert f"{directive} " in conf, directive
         assert f"client_max_body_size {Settings().max_body_bytes // 1024}k;" in conf
+
+
+# ---------------------------------------------------------------- 4. numbers the database cannot hold
+
+
+def forge(secret: bytes, payload: Any) -> str:
+    """A cursor signed with the app's key: valid signature, any payload."""
+    body = payload if isinstance(payload, bytes) else msgspec.json.encode(payload)
+    tag = hmac.new(secret, body, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(tag + body).decode().rstrip("=")
+
+
+def payload_of(cursor: str) -> Any:
+    return msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))[16:])
+
+
+class TestNumbers:
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "value__gt=1e999",
+            "value=-1e14",
+            "value__lt=100000000000000",
+            "value=NaN",
+            "value__gte=Infinity",
+            "value__lte=-Infinity",
+            "value=sNaN",
+            "value=" + "9" * 30,
+            "value=1e9999999",
+            "value__in=1,2,1e20",
+            "value__not=0x10",
+            "value=1_000",
+            "value=%201",
+        ],
+    )
+    async def test_out_of_range_or_malformed_is_400_with_the_range(
+        self, client: Client, query: str
+    ) -> None:
+        name = query.partition("=")[0]
+        body = await assert_problem(client, f"/v1/metrics?{query}", 400, name)
+        assert "1e14" in body["invalid_params"][0]["reason"]
+
+    async def test_finer_than_the_column_compares_exactly(self, client: Client) -> None:
+        async def ids(query: str) -> list[str]:
+            response = await client.get(f"/v1/metrics?limit=100&count=none&fields=id&{query}")
+            assert response.status_code == 200, (query, response.text[:300])
+            return [item["id"] for item in response.json()["data"]]
+
+        positive = await ids("value__gt=0")
+        assert positive
+        assert await ids("value__gte=1E-16384") == positive
+        assert await ids("value__gt=1E-16384") == positive
+        assert await ids("value=1E-16384") == []
+        assert await ids("value__in=1E-16384,-1E-16384") == []
+        assert await ids("value__lte=-1E-16384") == await ids("value__lt=0")
+        assert await ids("value__lt=1E-16384") == await ids("value__lte=0")
+        assert await ids("value__not=0.0000001") == await ids("sort=document,position")
+
+
+# ---------------------------------------------------------------- 4 & 7. control characters, UTF-8
+
+
+LIST_URLS = [
+    "/v1/metrics",
+    "/v1/articles",
+    "/v1/initiatives",
+    "/v1/organisations",
+    "/v1/regions",
+    "/v1/documents",
+    "/v1/search?q=%E5%B7%A5%E5%9D%8A",
+    "/v1/changes",
+]
+CONTROL = ["%00", "%01", "%0A", "%1B", "%7F", "%C2%85", "a%00b"]
+
+
+class TestStrictText:
+    @pytest.mark.parametrize("char", CONTROL)
+    @pytest.mark.parametrize(
+        "param", ["q", "sort", "fields", "expand", "facet", "cursor", "format", "unit", "kind__in"]
+    )
+    async def test_control_characters_in_any_parameter(
+        self, client: Client, param: str, char: str
+    ) -> None:
+        body = await assert_problem(client, f"/v1/metrics?{param}={char}", 400, param)
+        assert "control character" in body["detail"]
+
+    @pytest.mark.parametrize("url", LIST_URLS)
+    async def test_every_list_and_parameter_names_too(self, client: Client, url: str) -> None:
+        sep = "&" if "?" in url else "?"
+        for extra in ("since=1%00", "type=articles%00", "limit=5%0A", "x%00y=1", "cursor=%00"):
+            await assert_problem(client, f"{url}{sep}{extra}", 400)
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/v1/search?q=%FF",
+            "/v1/metrics?q=%C3%28",
+            "/v1/metrics?unit=%E5%85",
+            "/v1/changes?since=%80",
+            "/v1/regions/li-shui-shi?fields=%FE",
+            "/v1/metrics?%FF=1",
+            "/schema/openapi.json?x=%FF",
+            "/docs?x=%ED%A0%80",  # an encoded surrogate is not UTF-8 either
+            "/v1/metrics/%FF",
+            "/v1/metrics/%00",
+        ],
+    )
+    async def test_invalid_utf8_and_control_characters_at_the_edge(
+        self, client: Client, url: str
+    ) -> None:
+        body = await assert_problem(client, url, 400)
+        assert body["invalid_params"]
+        assert "�" not in json.dumps(body, ensure_ascii=False)
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "limit=%D9%A5",  # Arabic-Indic 5
+            "limit=%EF%BC%95",  # full-width 5
+            "limit=%E0%A5%AB",  # Devanagari 5
+            "limit=+5",
+            "limit=5.0",
+            "limit=%205",
+            "value=%D9%A5",
+            "value__gt=%EF%BC%91%EF%BC%90",
+            "value__in=1,%D9%A2",
+        ],
+    )
+    async def test_ascii_digits_only_in_numbers(self, client: Client, query: str) -> None:
+        await assert_problem(client, f"/v1/metrics?{query}", 400, query.partition("=")[0])
+
+    @pytest.mark.parametrize(
+        "since",
+        [
+            "%D9%A5",
+            "%EF%BC%91",
+            "%D9%A2%D9%A0%D9%A2%D9%A6-01-01T00:00:00Z",
+            "2026-01-01T00:00:00%EF%BC%BA",
+            "2026-%EF%BC%90%EF%BC%91-01T00:00:00Z",
+            "9999-12-31T23:59:59-23:59",
+            "0001-01-01T00:00:00%2B23:59",
+            "2026-02-30T00:00:00Z",
+            "2026-01-01T00:00:00",
+            "1" * 19,
+        ],
+    )
+    async def test_ascii_digits_only_in_since(self, client: Client, since: str) -> None:
+        await assert_problem(client, f"/v1/changes?since={since}", 400, "since")
+
+    async def test_valid_since_still_works(self, client: Client) -> None:
+        for since in ("0", "2026-01-30T00:00:00z", "2020-01-01T08:00:00%2B08:00"):
+            response = await client.get(f"/v1/changes?since={since}")
+            assert response.status_code == 200, (since, response.text)
+
+
+# ---------------------------------------------------------------- 4 & 5. cursors
+
+
+# Every endpoint that pages (changes below), with the type of each cursor key (sort keys, id).
+CURSOR_CASES = [
+    ("/v1/metrics?limit=2", ("str", "int32", "str")),  # default sort: document, position
+    ("/v1/metrics?limit=2&sort=-value,kind", ("decimal", "str", "str")),
+    ("/v1/metrics?limit=2&sort=position", ("int32", "str")),
+    ("/v1/articles?limit=2&sort=position", ("int32", "str")),
+    ("/v1/articles?limit=2", ("str", "int32", "str")),
+    ("/v1/initiatives?limit=2", ("str", "str")),
+    ("/v1/organisations?limit=2", ("str", "str")),
+    ("/v1/regions?limit=2", ("str", "str", "str")),
+    ("/v1/documents?limit=1", ("str", "str")),
+    ("/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2", ("str", "str")),
+]
+# Values no key of that type can hold (or the database accept).
+JUNK: dict[str, list[Any]] = {
+    "str": [True, 0, 2**63, 10**40, 1.5, [], {}, "a\x00b", "\x00"],
+    "int32": [None, True, "1", "", 2**31, -(2**31) - 1, 2**63, 10**40, 1.5, [], {}],
+    "int64": [None, True, "1", 2**63, -(2**63) - 1, 10**40, 1.5, [], {}],
+    "decimal": [
+        *(None, True, 0, 5, "", "x", "NaN", "Infinity", "1e5", "1E-16384", "9" * 30),
+        *("1.0000001", "100000000000000", "a\x00", "٥", 1.5, [], {}),
+    ],
+}
+
+
+async def issued(client: Client, url: str) -> tuple[str, list[Any]]:
+    body = (await client.get(url)).json()
+    cursor = body["page"]["next_cursor"]
+    assert cursor, url
+    direction, values, binding = payload_of(cursor)
+    assert direction == "next"
+    return binding, values
+
+
+def hostile_values(values: list[Any], kinds: tuple[str, ...]) -> list[list[Any]]:
+    """Wrong arity, and each key in turn replaced by a value of the wrong type or range."""
+    out = [[], values[:-1], [*values, values[-1]], [None] * len(values)]
+    for i, kind in enumerate(kinds):
+        out += [[*values[:i], junk, *values[i + 1 :]] for junk in JUNK[kind]]
+    return out
+
+
+class TestCursorPayloads:
+    @pytest.mark.parametrize(("url", "kinds"), CURSOR_CASES)
+    async def test_signed_but_unexpected_payloads_are_400(
+        self, app: Litestar, client: Client, url: str, kinds: tuple[str, ...]
+    ) -> None:
+        secret: bytes = app.state.cursor_secret
+        binding, values = await issued(client, url)
+        assert len(values) == len(kinds)
+        payloads: list[Any] = [["next", v, binding] for v in hostile_values(values, kinds)]
+        payloads += [
+            ["sideways", values, binding],
+            [None, values, binding],
+            ["next", values, binding, "extra"],
+            ["next", values],
+            ["next", values, None],
+            ["next", values, 123],
+            ["next", None, binding],
+            {"direction": "next", "values": values, "binding": binding},
+            "next",
+            None,
+            b"\xff\xfe",
+            b"[" * 1000,
+        ]
+        for payload in payloads:
+            cursor = forge(secret, payload)
+            response = await client.get(f"{url}&cursor={cursor}")
+            assert response.status_code == 400, (url, payload, response.text[:300])
+            assert response.headers["content-type"].startswith(PROBLEM)
+        # The real values, re-signed, still work: the 400s were the payloads.
+        ok = await client.get(f"{url}&cursor={forge(secret, ['next', values, binding])}")
+        assert ok.status_code == 200
+
+    async def test_changes_cursor_payloads(self, app: Litestar, client: Client) -> None:
+        secret: bytes = app.state.cursor_secret
+        binding = query_binding(secret, "/v1/changes", [None, None], ["id"])
+        assert (
+            await client.get(f"/v1/changes?cursor={forge(secret, ['next', [0], binding])}")
+        ).status_code == 200
+        for values in hostile_values([0], ("int64",)):
+            cursor = forge(secret, ["next", values, binding])
+            await assert_problem(client, f"/v1/changes?cursor={cursor}", 400, "cursor")
+        # Changes page forwards only.
+        prev = forge(secret, ["prev", [0], binding])
+        await assert_problem(client, f"/v1/changes?cursor={prev}", 400, "cursor")
+
+    async def test_unsigned_truncated_and_odd_alphabets(self, client: Client) -> None:
+        binding, values = await issued(client, "/v1/metrics?limit=2")
+        good = (await client.get("/v1/metrics?limit=2")).json()["page"]["next_cursor"]
+        flipped = good[:20] + ("A" if good[20] != "A" else "B") + good[21:]
+        for bad in (good[:-3], flipped, good + "+", "é" + good, "x" * 3000, "==", good + "=="):
+            await assert_problem(client, f"/v1/metrics?limit=2&cursor={quote(bad)}", 400, "cursor")
+        legacy = forge(b"dev-only-cursor-secret", ["next", values, binding])
+        await assert_problem(client, f"/v1/metrics?limit=2&cursor={legacy}", 400, "cursor")
+
+
+class TestCursorBinding:
+    PAIRS = [
+        ("/v1/metrics?limit=2", "/v1/metrics?limit=2&value__gt=0"),
+        ("/v1/metrics?limit=2&sort=-value", "/v1/metrics?limit=2&sort=value"),
+        ("/v1/metrics?limit=2&unit=%E5%85%83", "/v1/metrics?limit=2&unit=%E4%B8%AA"),
+        ("/v1/metrics?limit=2&q=%E5%B7%A5%E5%9D%8A", "/v1/metrics?limit=2&q=%E4%B8%BD%E6%B0%B4"),
+        ("/v1/articles?limit=2", "/v1/articles?limit=2&sort=kind"),
+        ("/v1/initiatives?limit=2", "/v1/initiatives?limit=2&kind__not=brand"),
+        ("/v1/organisations?limit=2", "/v1/organisations?limit=2&region=li-shui-shi"),
+        ("/v1/regions?limit=2", "/v1/regions?limit=2&sort=-name"),
+        ("/v1/documents?limit=1", "/v1/documents?limit=1&sort=-date_estimate"),
+        (
+            "/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2",
+            "/v1/search?q=%E4%B8%BD%E6%B0%B4&limit=2",
+        ),
+        (
+            "/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2",
+            "/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2&type=articles",
+        ),
+        # The same cursor on another endpoint with the same key shape.
+        ("/v1/initiatives?limit=2", "/v1/organisations?limit=2"),
+        ("/v1/articles?limit=2", "/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2"),
+    ]
+
+    @pytest.mark.parametrize(("issued_for", "replayed_on"), PAIRS)
+    async def test_cursor_of_one_query_is_refused_by_another(
+        self, client: Client, issued_for: str, replayed_on: str
+    ) -> None:
+        first = (await client.get(issued_for)).json()
+        cursor = first["page"]["next_cursor"]
+        assert cursor, issued_for
+        assert (await client.get(f"{issued_for}&cursor={cursor}")).status_code == 200
+        body = await assert_problem(client, f"{replayed_on}&cursor={cursor}", 400, "cursor")
+        assert "different query" in body["detail"] or "tampered" in body["detail"]
+
+    async def test_changes_cursor_is_bound_to_since_and_resource(
+        self, app: Litestar, client: Client
+    ) -> None:
+        secret: bytes = app.state.cursor_secret
+        for query, selection in (
+            ("since=0", [0, None]),
+            ("since=2026-01-01T00:00:00Z", ["2026-01-01T00:00:00+00:00", None]),
+            ("resource=metrics", [None, "metrics"]),
+        ):
+            cursor = forge(
+                secret, ["next", [0], query_binding(secret, "/v1/changes", selection, ["id"])]
+            )
+            assert (await client.get(f"/v1/changes?{query}&cursor={cursor}")).status_code == 200
+            for other in ("since=1", "since=2026-01-01T00:00:01Z", "resource=articles", "limit=5"):
+                if other != query:
+                    await assert_problem(
+                        client, f"/v1/changes?{other}&cursor={cursor}", 400, "cursor"
+                    )
+
+    def test_binding_is_a_full_hmac(self) -> None:
+        a = query_binding(b"k" * 32, "/v1/search", [["x" * 40], []], ["type", "id"])
+        b = query_binding(b"k" * 32, "/v1/search", [["x" * 40 + "y"], []], ["type", "id"])
+        assert len(a) == 32
+        assert a != b
+        assert query_binding(b"j" * 32, "/v1/search", [["x" * 40], []], ["type", "id"]) != a
+
+
+# ---------------------------------------------------------------- 6. Accept with q-values
+
+
+class TestAcceptNegotiation:
+    URL = "/v1/regions?limit=3"
+
+    @pytest.mark.parametrize(
+        ("accept", "media"),
+        [
+            ("text/csv;q=0, application/json", "application/json"),
+            ("text/csv;q=0.5, application/x-ndjson;q=0.9", "application/x-ndjson"),
+            ("application/x-ndjson;q=0.4, text/csv;q=0.5", "text/csv"),
+            ("application/json;q=0, text/csv", "text/csv"),
+            ("text/csv, application/json", "application/json"),  # a tie: the server's order
+            ("text/*", "text/csv"),
+            ("*/*", "application/json"),
+            ("*/*;q=0.1, text/csv;q=0.2", "text/csv"),
+            ("text/csv;q=0, */*", "application/json"),
+            ("application/problem+json", "application/json"),
+            ("text/csv;q=abc, application/json;q=0.1", "application/json"),
+        ],
+    )
+    async def test_q_values(self, client: Client, accept: str, media: str) -> None:
+        response = await client.get(self.URL, headers={"Accept": accept})
+        assert response.status_code == 200, accept
+        assert response.headers["content-type"].startswith(media), accept
+
+    @pytest.mark.parametrize(
+        "accept", ["text/html", "text/csv;q=0", "application/json;q=0, text/html", "image/*"]
+    )
+    async def test_nothing_acceptable_is_406(self, client: Client, accept: str) -> None:
+        response = await client.get(self.URL, headers={"Accept": accept})
+        assert response.status_code == 406
+        assert response.headers["content-type"].startswith(PROBLEM)
+
+    async def test_format_wins_over_accept(self, client: Client) -> None:
+        csv = await client.get(self.URL + "&format=csv", headers={"Accept": "application/json"})
+        assert csv.headers["content-type"].startswith("text/csv")
+        json_ = await client.get(self.URL + "&format=json", headers={"Accept": "text/csv"})
+        assert json_.headers["content-type"].startswith("application/json")
+
+    async def test_cache_varies_on_accept(self, client: Client) -> None:
+        url = "/v1/metrics?limit=2&count=none"
+        sequence = [
+            ("application/json", "application/json"),
+            ("text/csv", "text/csv"),
+            ("text/csv;q=0, application/json", "application/json"),
+            ("text/csv;q=0.5, application/x-ndjson;q=0.9", "application/x-ndjson"),
+            ("application/json", "application/json"),
+            ("text/csv", "text/csv"),
+        ]
+        for accept, media in sequence * 2:
+            response = await client.get(url, headers={"Accept": accept})
+            assert response.headers["content-type"].startswith(media), accept
+            assert "Accept" in response.headers["vary"]
+
+    def test_negotiate(self) -> None:
+        offers = ("application/json", "text/csv")
+        assert negotiate(None, offers) == "application/json"
+        assert negotiate("", offers) == "application/json"
+        assert negotiate("TEXT/CSV", offers) == "text/csv"
+        assert negotiate("text/csv;q=0.3, application/json;q=0.2", offers) == "text/csv"
+        assert negotiate("application/json;q=0, text/csv;q=0", offers) is None
+        assert negotiate("application/*;q=0.5, application/json;q=0", offers) is None
+        assert negotiate("application/json;q=1.5", offers) is None  # invalid q: ignored
+        assert accepts_json("text/csv;q=0.1")
+        assert not accepts_json("text/csv;q=0")

@@ -8,8 +8,9 @@ signed cursors as every list; `since` is a change id (exclusive) or an RFC 3339 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
-from typing import Any, Literal
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
 
 import msgspec
 import sqlalchemy as sa
@@ -23,15 +24,17 @@ from service.query import (
     Cursor,
     PageInfo,
     PageLinks,
-    SortKey,
     Total,
-    _single,
+    column_type,
     cursor_secret,
     decode_cursor,
     encode_cursor,
     page_url,
+    parse_count,
     parse_limit,
+    query_binding,
     reject_unknown,
+    single_param,
 )
 
 RESOURCES = ("articles", "initiatives", "metrics", "organisations")
@@ -43,8 +46,13 @@ SINCE_PATTERN = (
     r"^([0-9]{1,18}|[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]"
     r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))$"
 )
-# The cursor holds only the last change id (the sole, ascending key).
-ORDER: tuple[tuple[SortKey, bool], ...] = ()
+# What the server checks before parsing: ASCII digits only (int() and fromisoformat() also
+# take other Unicode digits), any real date.
+SINCE_ID = re.compile(r"[0-9]{1,18}")
+SINCE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class Actor(msgspec.Struct):
@@ -128,18 +136,28 @@ def _operation_class() -> type[Operation]:
     )
 
 
-def _since(raw: str | None) -> sa.ColumnElement[bool] | None:
+def parse_since(raw: str | None) -> int | datetime | None:
+    """A change id or an aware UTC time; anything else (other digits too) is a 400."""
     if raw is None:
         return None
-    if raw.isdigit() and len(raw) <= 18:
-        return changes.c.id > int(raw)
+    if SINCE_ID.fullmatch(raw):
+        return int(raw)
+    bad = invalid("since", "expected a change id or an RFC 3339 time with offset (ASCII digits)")
+    if not SINCE_TIME.fullmatch(raw):
+        raise bad
     try:
-        moment = datetime.fromisoformat(raw.upper())  # RFC 3339 allows lowercase t and z
-    except ValueError:
-        raise invalid("since", "expected a change id or an RFC 3339 time") from None
-    if moment.tzinfo is None:
-        raise invalid("since", "an RFC 3339 time needs an offset (Z or ±hh:mm)")
-    return changes.c.at > moment
+        # RFC 3339 allows lowercase t and z; in UTC, so an offset past year 1 or 9999 is a 400.
+        return datetime.fromisoformat(raw.upper()).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise bad from None
+
+
+def _since(since: int | datetime | None) -> sa.ColumnElement[bool] | None:
+    if since is None:
+        return None
+    if isinstance(since, int):
+        return changes.c.id > since
+    return changes.c.at > since
 
 
 class ChangesController(Controller):
@@ -158,30 +176,30 @@ class ChangesController(Controller):
     async def list_changes(self, request: Request[Any, Any, Any], db: Db) -> Response[ChangePage]:
         reject_unknown(request, PARAMS)
         limit = parse_limit(request)
-        count = _single(request, "count")
-        if count not in (None, "exact", "none"):
-            raise invalid("count", "expected exact or none")
-        since_raw = _single(request, "since")
-        resource = _single(request, "resource")
+        count = parse_count(request)
+        since = parse_since(single_param(request, "since"))
+        resource = single_param(request, "resource")
         if resource is not None and resource not in RESOURCES:
             raise invalid("resource", "expected one of: " + ", ".join(RESOURCES))
-        where = [c for c in (_since(since_raw),) if c is not None]
+        where = [c for c in (_since(since),) if c is not None]
         if resource is not None:
             where.append(changes.c.resource == resource)
         secret = cursor_secret(request)
-        fingerprint = msgspec.json.encode(["changes", since_raw, resource]).hex()[:32]
-        raw_cursor = _single(request, "cursor")
-        cursor = decode_cursor(raw_cursor, secret, fingerprint, ORDER) if raw_cursor else None
+        canonical_since = since.isoformat() if isinstance(since, datetime) else since
+        binding = query_binding(secret, "/v1/changes", [canonical_since, resource], ["id"])
+        raw_cursor = single_param(request, "cursor")
+        keys = [column_type(changes.c.id)]
+        cursor = decode_cursor(raw_cursor, secret, binding, keys) if raw_cursor else None
         if cursor is not None and cursor.direction != "next":
             raise invalid("cursor", "malformed or tampered cursor; restart from the first page")
         stmt = sa.select(changes).where(*where)
         if cursor is not None:
-            stmt = stmt.where(changes.c.id > int(cursor.values[0] or 0))
+            stmt = stmt.where(changes.c.id > cast(int, cursor.values[0]))
         rows = list((await db.execute(stmt.order_by(changes.c.id).limit(limit + 1))).mappings())
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = (
-            encode_cursor(Cursor("next", [rows[-1]["id"]], fingerprint), secret)
+            encode_cursor(Cursor("next", [rows[-1]["id"]], binding), secret)
             if rows and more
             else None
         )
@@ -200,7 +218,7 @@ class ChangesController(Controller):
             for r in rows
         ]
         total: int | None = None
-        if count != "none":
+        if count:
             total = int(
                 await db.scalar(sa.select(sa.func.count()).select_from(changes).where(*where)) or 0
             )
@@ -209,7 +227,7 @@ class ChangesController(Controller):
             data=items,
             page=PageInfo(limit, next_cursor, None),
             links=PageLinks(page_url(request, raw_cursor), next_url, None),
-            total=Total(total, "none" if count == "none" else "exact"),
+            total=Total(total, "exact" if count else "none"),
         )
         headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
         return Response(body, headers=headers)

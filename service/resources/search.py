@@ -17,17 +17,19 @@ from service.query import (
     MAX_IN_VALUES,
     PageInfo,
     PageLinks,
-    SortKey,
     Total,
-    _names,
-    _single,
+    column_type,
     cursor_secret,
     decode_cursor,
+    name_list,
     neighbour_cursors,
     page_url,
+    parse_count,
     parse_limit,
+    query_binding,
     reject_unknown,
     scan_keyset,
+    single_param,
 )
 from service.resources.common import Span
 
@@ -35,7 +37,7 @@ SEARCH_TYPES = ("articles", "initiatives", "metrics", "organisations")
 SearchType = Literal["articles", "initiatives", "metrics", "organisations"]
 PARAMS = frozenset({"q", "type", "limit", "cursor", "count"})
 # Results are ordered by (type, id) so both databases page through them identically.
-ORDER = ((SortKey("type", entries.c.resource, str), False),)
+KEYS = ((entries.c.resource, False), (entries.c.record_id, False))
 
 
 class SearchHit(msgspec.Struct):
@@ -137,7 +139,7 @@ class SearchController(Controller):
     )
     async def search(self, request: Request[Any, Any, Any], db: Db) -> Response[SearchPage]:
         reject_unknown(request, PARAMS)
-        text = _single(request, "q")
+        text = single_param(request, "q")
         if text is None:
             raise invalid("q", "required")
         if len(text) > MAX_QUERY_LENGTH:
@@ -145,29 +147,32 @@ class SearchController(Controller):
         query = parse_search(text) if SEARCHABLE.search(text) else None
         if query is None:
             raise invalid("q", "nothing searchable: use Chinese characters, letters or digits")
-        types = _names(request, "type")
+        types = name_list(request, "type")
         if any(t not in SEARCH_TYPES for t in types):
             raise invalid("type", "expected any of: " + ", ".join(SEARCH_TYPES))
         limit = parse_limit(request)
-        count = _single(request, "count")
-        if count not in (None, "exact", "none"):
-            raise invalid("count", "expected exact or none")
+        count = parse_count(request)
 
         secret = cursor_secret(request)
-        fingerprint = msgspec.json.encode(["search", query.phrases, sorted(set(types))]).hex()[:32]
-        raw_cursor = _single(request, "cursor")
-        cursor = decode_cursor(raw_cursor, secret, fingerprint, ORDER) if raw_cursor else None
+        binding = query_binding(
+            secret, "/v1/search", [list(query.phrases), sorted(set(types))], ["type", "id"]
+        )
+        raw_cursor = single_param(request, "cursor")
+        cursor = (
+            decode_cursor(raw_cursor, secret, binding, [column_type(c) for c, _ in KEYS])
+            if raw_cursor
+            else None
+        )
 
         where = [match_clause(query, db.dialect.name)]
         if types:
             where.append(entries.c.resource.in_(types))
-        keys = [(entries.c.resource, False), (entries.c.record_id, False)]
         stmt = sa.select(entries.c.resource, entries.c.record_id, entries.c.title, entries.c.text)
         rows, more = await scan_keyset(
-            db, stmt.where(*where), keys, cursor, cursor.values if cursor else None, limit
+            db, stmt.where(*where), KEYS, cursor, cursor.values if cursor else None, limit
         )
         next_cursor, prev_cursor = neighbour_cursors(
-            rows, more, cursor, lambda r: [r["resource"], r["record_id"]], fingerprint, secret
+            rows, more, cursor, lambda r: [r["resource"], r["record_id"]], binding, secret
         )
 
         hits = []
@@ -183,7 +188,7 @@ class SearchController(Controller):
                 )
             )
         total: int | None = None
-        if count != "none":
+        if count:
             total_stmt = sa.select(sa.func.count()).select_from(entries).where(*where)
             total = int((await db.execute(total_stmt)).scalar_one())
         next_url = page_url(request, next_cursor) if next_cursor else None
@@ -193,6 +198,6 @@ class SearchController(Controller):
             data=hits,
             page=PageInfo(limit, next_cursor, prev_cursor),
             links=PageLinks(page_url(request, raw_cursor), next_url, prev_url),
-            total=Total(total, "none" if count == "none" else "exact"),
+            total=Total(total, "exact" if count else "none"),
         )
         return Response(body, headers={"Link": ", ".join(link)} if link else {})
