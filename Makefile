@@ -48,7 +48,7 @@ run: seed serve
 serve: $(SERVE_STAMP)
 	@echo "Serving on http://$(HOST):$(PORT)  (Swagger UI: http://$(HOST):$(PORT)/docs)"
 	$(BIN)/uvicorn service.app:app_from_env --factory --host $(HOST) --port $(PORT) \
-		--workers $(WORKERS) --no-access-log
+		--workers $(WORKERS) --no-access-log --timeout-keep-alive 5
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

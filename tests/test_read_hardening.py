@@ -308,6 +308,9 @@ class TestNginxConfig:
             assert f"{directive} " in conf, directive
         assert f"client_max_body_size {Settings().max_body_bytes // 1024}k;" in conf
 
+    def test_uvicorn_keep_alive_is_explicit(self) -> None:
+        assert "--timeout-keep-alive 5" in (Path(ROOT) / "Makefile").read_text()
+
 
 # ---------------------------------------------------------------- 4. numbers the database cannot hold
 
