@@ -1118,8 +1118,12 @@ def link_filter(
 
 
 # What `_parse_scalar` accepts, stated in the schema so clients (and schemathesis) know it.
-NO_NUL = r"^[^\u0000]*$"
-LIST_ITEM = r"^[^,\u0000]+$"
+# No control character (C0, DEL, C1): the edge answers 400 to any (service/http.py).
+TEXT_CHAR = r"[^\u0000-\u001f\u007f-\u009f]"
+NO_NUL = rf"^{TEXT_CHAR}*$"
+LIST_ITEM = r"^[^,\u0000-\u001f\u007f-\u009f]+$"
+# `q`: at least one searchable character, and no control character.
+SEARCH_PATTERN = rf"^{TEXT_CHAR}*{SEARCHABLE.pattern}{TEXT_CHAR}*$"
 
 
 def _scalar_schema(flt: FilterField, op: Op, *, in_list: bool = False) -> Schema:
@@ -1281,7 +1285,7 @@ def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
                     type=OpenAPIType.STRING,
                     min_length=1,
                     max_length=MAX_QUERY_LENGTH,
-                    pattern=SEARCHABLE.pattern,
+                    pattern=SEARCH_PATTERN,
                 ),
                 examples={"example": Example(value="工坊")},
             )

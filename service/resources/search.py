@@ -15,6 +15,7 @@ from service.fulltext import parse_query as parse_search
 from service.problems import COMMON_ERRORS, invalid
 from service.query import (
     MAX_IN_VALUES,
+    SEARCH_PATTERN,
     PageInfo,
     PageLinks,
     Total,
@@ -71,7 +72,7 @@ def _parameters() -> list[Parameter]:
                 type=OpenAPIType.STRING,
                 min_length=1,
                 max_length=MAX_QUERY_LENGTH,
-                pattern=SEARCHABLE.pattern,
+                pattern=SEARCH_PATTERN,
             ),
             examples={"example": Example(value="共富工坊")},
         ),
