@@ -10,6 +10,11 @@ Each change has a stable id, `<rule> <location>`, e.g. `property-removed MetricO
 deprecation lands only when `openapi/CHANGELOG.md` quotes its id in backticks at the start of a
 list item above the heading of the latest release.
 
+Why not a packaged diff tool (checked 2026-11): openapi-diff (npm) rejects OpenAPI 3.1; the npm
+name `oasdiff` is a placeholder and oasdiff is on neither npm nor PyPI; @pb33f/openapi-changes
+downloads its binary from GitHub at install; @useoptic/optic 1.0.9 crashes on start; PyPI's
+api-schema-diff ignores direction, enums, oneOf and 3.1 type lists.
+
 `python -m tests.openapi_compat [OLD NEW]` prints every change (default: latest release → spec);
 `python -m tests.openapi_compat --release X.Y.Z` (`make spec-release VERSION=X.Y.Z`) cuts a release.
 """
