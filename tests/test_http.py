@@ -382,7 +382,7 @@ class TestCors:
                 "/v1/regions",
                 headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
             )
-        assert response.status_code >= 400
+        assert response.status_code == 400
         assert response.headers["content-type"].startswith(PROBLEM)
 
 
@@ -615,6 +615,17 @@ class TestSettings:
 
     def test_defaults_are_generous_and_fresh(self) -> None:
         settings = Settings.from_env({})
-        assert settings == Settings()
-        assert settings.rate_limit_per_minute >= 600
-        assert settings.version_check_seconds <= 1.0
+        # The defaults README "Configuration" documents, stated here rather than compared with
+        # `Settings()` (which would only compare the dataclass with itself).
+        assert settings.database_url == "sqlite+aiosqlite:///./data/service.db"
+        assert settings.cors_allow_origins == ()
+        assert settings.cursor_secret is None
+        assert settings.debug is False
+        assert settings.rate_limit_per_minute == 1200
+        assert settings.cache_max_age == 60
+        assert settings.response_cache_mb == 32
+        assert settings.version_check_seconds == 1.0
+        assert settings.max_body_bytes == 65536
+        assert settings.max_query_length == 4096
+        assert settings.db_timeout_seconds == 2.0
+        assert settings.log_level == "INFO"
