@@ -480,6 +480,41 @@ def compare(old: Json, new: Json) -> list[Change]:
     return Comparer(old, new).run()
 
 
+def uses_deprecated(doc: Json, node: Any, seen: set[str]) -> bool:
+    """Whether a schema, or any schema it reaches, has a property marked deprecated."""
+    if isinstance(node, list):
+        return any(uses_deprecated(doc, item, seen) for item in node)
+    if not isinstance(node, dict):
+        return False
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        if ref in seen:
+            return False
+        seen.add(ref)
+        return uses_deprecated(doc, pointer(doc, ref) or {}, seen)
+    props = node.get("properties", {})
+    if any(isinstance(p, dict) and p.get("deprecated") for p in props.values()):
+        return True
+    return any(uses_deprecated(doc, v, seen) for k, v in node.items() if k not in ANNOTATIONS)
+
+
+def missing_deprecation_headers(doc: Json) -> list[str]:
+    """Success responses of operations affected by a deprecation (the operation, a parameter or
+    a property it sends or receives) that do not declare `Deprecation` and `Sunset`."""
+    missing = []
+    for label, item, op in operations(doc).values():
+        affected = (
+            bool(op.get("deprecated"))
+            or any(p.get("deprecated") for p in parameters(doc, item, op).values())
+            or uses_deprecated(doc, [op.get("requestBody"), op.get("responses")], set())
+        )
+        for status, response in op.get("responses", {}).items() if affected else ():
+            declared = {h.lower() for h in Comparer.component(doc, response).get("headers", {})}
+            if status.startswith("2") and not {"deprecation", "sunset"} <= declared:
+                missing.append(f"{label} {status}")
+    return missing
+
+
 # --- releases and release notes -------------------------------------------------------------
 
 

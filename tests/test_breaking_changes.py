@@ -23,6 +23,7 @@ from tests.openapi_compat import (
     check,
     compare,
     main,
+    missing_deprecation_headers,
     release,
     releases,
     report,
@@ -475,6 +476,38 @@ def test_request_map_keys_and_unique_items() -> None:
     schemas(newer)["ThingIn"]["properties"]["tags"]["uniqueItems"] = False
     breaking = {c.id for c in compare(newer, new) if c.kind is Kind.BREAKING}
     assert breaking == {"constraint-tightened ThingIn.tags"}
+
+
+def test_spec_declares_deprecation_and_sunset_where_something_is_deprecated() -> None:
+    missing = missing_deprecation_headers(json.loads(SPEC.read_text()))
+    assert missing == [], (
+        "These responses are affected by a deprecated operation, parameter or field and must "
+        f"declare the Deprecation and Sunset headers (README 'Versioning policy'): {missing}"
+    )
+
+
+def test_deprecations_come_with_deprecation_and_sunset_headers() -> None:
+    spec = base()
+    assert missing_deprecation_headers(spec) == []
+    schemas(spec)["Span"]["properties"]["end"]["deprecated"] = True  # Thing and ThingIn use Span
+    assert missing_deprecation_headers(spec) == [
+        "GET /v1/things 200",
+        "POST /v1/things 201",
+        "GET /v1/things/{thing_id} 200",
+        "PATCH /v1/things/{thing_id} 200",
+    ]
+    header = {"schema": {"type": "string"}}
+    for path, method, status in [(T, "get", "200"), (T, "post", "201"), (TI, "get", "200")]:
+        response = op(spec, path, method)["responses"][status]
+        response.setdefault("headers", {}).update(Deprecation=header, Sunset=header)
+    assert missing_deprecation_headers(spec) == ["PATCH /v1/things/{thing_id} 200"]
+    spec = base()
+    param(spec, T, "get", "kind")["deprecated"] = True
+    op(spec, TI, "get")["deprecated"] = True
+    assert missing_deprecation_headers(spec) == [
+        "GET /v1/things 200",
+        "GET /v1/things/{thing_id} 200",
+    ]
 
 
 def test_recursive_schemas_terminate() -> None:
