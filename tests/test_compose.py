@@ -1,7 +1,8 @@
-"""docker-compose.yml, Dockerfile and nginx.conf hold together (no Docker engine here to run them).
+"""docker-compose.yml, the test override, the Dockerfiles, nginx.conf and the lock files hold
+together, checked structurally (fast, no Docker engine needed).
 
-The checks are structural: the services, their order of start-up, the replicas and what they
-must share. `docker compose config` would check the rest where the Compose plugin exists.
+The stack itself runs end to end in `make compose-test` (tests/compose_stack.py): built, started,
+failed over and torn down on a real engine.
 """
 
 from __future__ import annotations
@@ -71,21 +72,33 @@ def test_replicas_share_database_and_cursor_secret(compose: dict[str, Any]) -> N
 
 
 def test_environment_names_are_settings(compose: dict[str, Any]) -> None:
-    # Every variable passed to the API is one the service reads.
-    known = {field.name for field in dataclasses.fields(Settings)}
+    # Every variable passed to the API is one the service reads (WORKERS: the image's command).
+    known = {field.name for field in dataclasses.fields(Settings)} | {"workers"}
     for name in compose["services"]["api"]["environment"]:
         assert name.lower() in known, name
 
 
 def test_dockerfile() -> None:
     text = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim$", text, re.M)
+    # Users keep the official image; the test stack passes its local base as a build argument.
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", text, re.M)
+    froms = re.findall(r"^FROM (\S+)", text, re.M)
+    assert froms, "the Dockerfile has a FROM"
+    assert all(f == "${BASE_IMAGE}" for f in froms), froms
     user = re.findall(r"^USER (\S+)$", text, re.M)
     assert user, "the image sets a USER"
     assert user[-1] not in {"root", "0"}, "the image runs as a non-root user"
-    assert "pip install ." in text
-    assert '"uvicorn", "service.app:app_from_env", "--factory"' in text
-    for path in ("alembic.ini", "alembic", "seed", "service", "pyproject.toml"):
+    # Exactly the serving lock, hash-checked; the wheelhouse makes it offline when filled.
+    flat = text.replace("\\\n", " ")  # continuation lines joined
+    install = re.search(r"pip install [^\n]*", flat)
+    assert install, "the image pip-installs"
+    assert "--require-hashes" in install.group(0)
+    assert "--find-links /tmp/wheelhouse" in install.group(0)
+    assert "-r /tmp/serve.txt" in install.group(0)
+    assert re.search(r"^COPY requirements/serve\.txt /tmp/serve\.txt$", text, re.M)
+    assert "exec uvicorn service.app:app_from_env --factory" in text
+    assert '--workers \\"$WORKERS\\"' in text
+    for path in ("alembic.ini", "alembic", "seed", "service", "requirements/serve.txt"):
         assert re.search(rf"^COPY {re.escape(path)} ", text, re.M), path
         assert (ROOT / path).exists(), path
 
@@ -97,7 +110,29 @@ def test_dockerignore_keeps_what_the_image_copies() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".git", ".venv", "tests", "data"} <= ignored
-    assert not ignored & {"service", "alembic", "seed", "alembic.ini", "pyproject.toml"}
+    copied = {"service", "alembic", "seed", "alembic.ini", "requirements", "wheelhouse"}
+    assert not ignored & copied
+    assert (ROOT / "wheelhouse").is_dir(), "the build context always has a wheelhouse/"
+
+
+def test_override_builds_every_image_locally(compose: dict[str, Any]) -> None:
+    """docker-compose.test.yml: same services, every image local (no registry on CI)."""
+    override = yaml.safe_load((ROOT / "docker-compose.test.yml").read_text())
+    services = override["services"]
+    assert set(services) == set(compose["services"])
+    for name, service in services.items():
+        assert not service["image"].startswith(("postgres:", "nginx:", "python:")), name
+        assert service["image"].startswith("lishui-test/"), name
+        assert "BASE_IMAGE" in service["build"]["args"], name
+        context = ROOT / service["build"]["context"]
+        dockerfile = context / service["build"].get("dockerfile", "Dockerfile")
+        assert dockerfile.is_file(), dockerfile
+        assert "FROM ${BASE_IMAGE}" in dockerfile.read_text(), dockerfile
+    # The API image is installed offline from the host's wheelhouse.
+    assert services["api"]["build"]["args"]["PIP_NO_INDEX"] == "1"
+    # The user-facing file keeps the official images.
+    assert compose["services"]["postgres"]["image"] == "postgres:16"
+    assert compose["services"]["proxy"]["image"].startswith("nginx:")
 
 
 def test_nginx_proxies_to_the_replicas(compose: dict[str, Any]) -> None:
@@ -109,3 +144,6 @@ def test_nginx_proxies_to_the_replicas(compose: dict[str, Any]) -> None:
     assert "proxy_pass http://api;" in conf
     assert "listen 8000;" in conf
     assert "proxy_set_header Host $host;" in conf
+    # A dead replica: the request goes to the other one, and connecting gives up fast.
+    assert re.search(r"proxy_next_upstream error timeout", conf)
+    assert re.search(r"proxy_connect_timeout [1-3]s;", conf)
