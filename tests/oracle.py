@@ -76,6 +76,11 @@ class Oracle:
     def __init__(self, curated: Path = CURATED) -> None:
         self.resources: dict[str, list[Record]] = {}
         self.region_parent: dict[str, str | None] = {}
+        # Link rows by role: (initiative, organisation, role) and (article, person, role).
+        self.role_rows: dict[str, set[tuple[str, str, str]]] = {
+            "initiative_organisation_roles": set(),
+            "contributor_roles": set(),
+        }
         self._load(curated)
 
     # ------------------------------------------------------------ loading
@@ -131,6 +136,9 @@ class Oracle:
             )
         for ini in page.get("initiatives") or []:
             links = ini.get("organisations") or []
+            self.role_rows["initiative_organisation_roles"].update(
+                (ini["id"], o["id"], o["role"]) for o in links
+            )
             self.resources["initiatives"].append(
                 Record(
                     ini["id"],
@@ -171,6 +179,9 @@ class Oracle:
 
     def _article(self, document: str, position: int, art: Mapping[str, Any]) -> Record:
         people = art.get("contributors") or []
+        self.role_rows["contributor_roles"].update(
+            (art["id"], p["name"], p["role"]) for p in people
+        )
         return Record(
             art["id"],
             {
