@@ -14,6 +14,8 @@ import hmac
 import json
 import logging
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -694,3 +696,87 @@ class TestAcceptNegotiation:
         assert negotiate("application/json;q=1.5", offers) is None  # invalid q: ignored
         assert accepts_json("text/csv;q=0.1")
         assert not accepts_json("text/csv;q=0")
+
+
+# ---------------------------------------------------------------- 1, 3, 8 through the real proxy
+
+
+@pytest.fixture(scope="module")
+def nginx_url(proxied_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """deploy/nginx.conf in front of the proxied uvicorn (skipped where nginx is missing)."""
+    binary = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
+    )
+    if binary is None:
+        pytest.skip("nginx not installed (apt-get install nginx-light)")
+    directory = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    upstream = proxied_url.removeprefix("http://")
+    conf = (Path(ROOT) / "deploy" / "nginx.conf").read_text()
+    conf = conf.replace("server api:8000", f"server {upstream}")
+    conf = conf.replace("listen 8000", f"listen 127.0.0.1:{port}")
+    (directory / "default.conf").write_text(conf)
+    # What the official image's nginx.conf wraps around conf.d/default.conf.
+    (directory / "nginx.conf").write_text(
+        f"""worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log;
+daemon off;
+events {{}}
+http {{
+    access_log off;
+    client_body_temp_path {directory}/body;
+    proxy_temp_path {directory}/proxy;
+    keepalive_timeout 65;
+    include {directory}/default.conf;
+}}
+"""
+    )
+    command = [binary, "-c", str(directory / "nginx.conf"), "-p", str(directory)]
+    test = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
+    assert test.returncode == 0, test.stderr
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(base + "/health/live", headers={"Host": "localhost"}, timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class TestThroughNginx:
+    def test_only_configured_hosts_reach_the_api(self, nginx_url: str) -> None:
+        with httpx.Client(base_url=nginx_url, timeout=10) as http:
+            ok = http.get("/v1/regions?limit=1", headers={"Host": "localhost"})
+            assert ok.status_code == 200
+            assert ok.json()["links"]["next"].startswith("/v1/regions?")
+            for host in (EVIL, "localhost.evil.example", "127.0.0.1.evil.example"):
+                refused = http.get("/v1/regions?limit=1", headers={**HOSTILE_HEADERS, "Host": host})
+                assert refused.status_code == 421, host
+                assert refused.headers["content-type"].startswith(PROBLEM)
+            forwarded = http.get(
+                "/v1/regions?limit=1", headers={**HOSTILE_HEADERS, "Host": "localhost"}
+            )
+            assert not leaks(forwarded)
+
+    def test_metrics_is_not_proxied(self, nginx_url: str) -> None:
+        response = httpx.get(nginx_url + "/metrics", headers={"Host": "localhost"}, timeout=10)
+        assert response.status_code == 404
+        assert "http_requests_total" not in response.text
+
+    def test_a_client_trickling_headers_is_cut(self, nginx_url: str) -> None:
+        host, port = nginx_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(b"GET /v1/regions HTTP/1.1\r\nHost: localhost\r\n")
+            started = time.monotonic()
+            assert sock.recv(1024) in (b"", b"HTTP/1.1 408")
+            assert time.monotonic() - started < 15  # client_header_timeout 10s
