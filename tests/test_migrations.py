@@ -34,7 +34,7 @@ def _model_diff(url: str) -> list[object]:
 
         def compare(conn: Connection) -> list[object]:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": False, "include_name": declared_in_models}
+                conn, opts={"compare_type": True, "include_name": declared_in_models}
             )
             return list(compare_metadata(context, SQLModel.metadata))
 
