@@ -52,14 +52,25 @@ Long = Annotated[str, msgspec.Meta(max_length=4000)]
 Notes = Annotated[list[Long], msgspec.Meta(max_length=50)]
 Aliases = Annotated[list[Short], msgspec.Meta(max_length=50)]
 NullReasons = Annotated[dict[Short, Long], msgspec.Meta(max_length=20)]
-Offset = Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)]
 
 
 class SpanIn(msgspec.Struct, forbid_unknown_fields=True):
     """Character offsets (Unicode code points, end exclusive) into the document text."""
 
-    start: Offset
-    end: Offset
+    # JSON Schema counts `5.0` as an integer, so an integral float is accepted (and made an int).
+    start: int | float
+    end: int | float
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            number = getattr(self, name)
+            if isinstance(number, float):
+                if not number.is_integer():
+                    raise ValueError(f"`{name}` must be an integer")
+                number = int(number)
+                setattr(self, name, number)
+            if not 0 <= number <= MAX_OFFSET:
+                raise ValueError(f"`{name}` must be an integer from 0 to {MAX_OFFSET}")
 
 
 class RepairIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -314,11 +325,30 @@ VALUE_SCHEMA = Schema(
 )
 
 
+# The text rule of service.seed.text_problems as a pattern (ECMA and Python alike): no control
+# character but tab, line feed and carriage return; not blank (empty is for optional fields).
+TEXT_PATTERN = r"^(?!\s+$)[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
+def _declare_text_rule(schema: Any) -> None:
+    """Give every free-text string in `schema` (nested arrays and maps too) `TEXT_PATTERN`.
+    Documentation only: the server checks the rule itself and answers 422, not 400."""
+    if not isinstance(schema, Schema) or schema.pattern is not None or schema.enum is not None:
+        return  # slugs, decimals and enumerations have a rule of their own
+    if schema.type == OpenAPIType.STRING:
+        schema.pattern = TEXT_PATTERN
+    for child in (*(schema.one_of or []), schema.items, schema.additional_properties):
+        _declare_text_rule(child)
+
+
 def refine_schema(schema: Schema, body_name: str) -> None:
     """What the decoder enforces and the generated schema leaves out: no unknown fields, the
     exact type of `value`, the kinds and nullable fields the rules accept."""
     schema.additional_properties = False
     properties = schema.properties or {}
+    if schema.title == "SpanIn":
+        for name in ("start", "end"):
+            properties[name] = Schema(type=OpenAPIType.INTEGER, minimum=0, maximum=MAX_OFFSET)
     if "value" in properties:
         properties["value"] = VALUE_SCHEMA
     base = body_name.removesuffix("Patch")
@@ -329,3 +359,5 @@ def refine_schema(schema: Schema, body_name: str) -> None:
     reasons = properties.get("null_reasons")
     if isinstance(reasons, Schema) and base in NULLABLE:
         reasons.property_names = Schema(type=OpenAPIType.STRING, enum=list(NULLABLE[base]))
+    for prop in properties.values():
+        _declare_text_rule(prop)

@@ -16,10 +16,9 @@ Rules, the same for every resource:
 - PATCH, DELETE and restore need `If-Match` (RFC 9110 §13.1.1): the record's current `ETag` as a
   GET of its detail returns it (revision plus a hash of the body, so it also moves when an
   embedded record such as an article's organisation is renamed), or `*`, which matches any
-  existing record. 428 without it, 412 when no tag matches. As RFC 9110 §13.2.1 requires, the
-  condition is only evaluated when the request could otherwise succeed: a missing (or, for
-  PATCH and DELETE, deleted) record is a 404 and a state conflict a 409 whatever `If-Match`
-  says. Every write transaction starts by bumping the dataset version, which serialises writers
+  existing record. In this order: a missing (or, for PATCH and DELETE, deleted) record is a
+  404; then a write without `If-Match` is a 428; then, as RFC 9110 §13.2.1 requires, a state
+  conflict (409) comes before the condition is evaluated; then 412 when no tag matches. Every write transaction starts by bumping the dataset version, which serialises writers
   on both SQLite and PostgreSQL, so the tag is compared with the state the write applies to;
   the UPDATE also checks the revision (`WHERE revision = :expected`).
 - A merge patch that changes nothing (`{}`, or the current values) writes nothing: the same
@@ -552,10 +551,16 @@ async def _current(
     return Current(row, body, make_etag(w.resource, record_id, row["revision"], body))
 
 
-def _check_if_match(current: Current, if_match: str | None) -> None:
+def _require_if_match(if_match: str | None) -> str:
+    """428 without `If-Match` (RFC 6585): checked once the record is known to exist, before any
+    state conflict (409), since a write without it is refused whatever the state."""
     if if_match is None or not if_match.strip():
         raise _precondition_required()
-    if not _if_match_holds(if_match, current.tag):
+    return if_match
+
+
+def _check_if_match(current: Current, if_match: str | None) -> None:
+    if not _if_match_holds(_require_if_match(if_match), current.tag):
         raise _stale(current.tag)
 
 
@@ -700,6 +705,7 @@ async def delete_record(
     async with request.app.state.engine.begin() as conn:
         await data_version(request.app).bump(conn)
         current = await _current(conn, w, record_id)
+        _require_if_match(if_match)
         referrers = await _referrers(conn, w, record_id)
         if referrers:
             raise HTTPException(
@@ -725,6 +731,7 @@ async def restore_record(
     async with request.app.state.engine.begin() as conn:
         await data_version(request.app).bump(conn)
         current = await _current(conn, w, record_id, deleted_ok=True)
+        _require_if_match(if_match)
         if current.row["deleted_at"] is None:
             raise HTTPException(status_code=409, detail=f"{w.singular} {record_id} is not deleted")
         _check_if_match(current, if_match)
@@ -837,6 +844,9 @@ def _write_operation(
                 parameter.schema = Schema(type=OpenAPIType.STRING, max_length=300, min_length=1)
             kept.append(parameter)
         self.parameters = kept
+        no_content = (self.responses or {}).get("204")
+        if isinstance(no_content, OpenAPIResponse):
+            no_content.content = None  # a 204 has no body (Litestar documents a JSON null)
         for status, targets in links.items():
             response = (self.responses or {}).get(status)
             if isinstance(response, OpenAPIResponse):

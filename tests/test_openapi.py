@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CheckFunction
 from schemathesis.specs.openapi.checks import (
@@ -18,8 +20,12 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from service.app import create_app
+from service.auth import create_key
+from service.db import create_engine
 from service.openapi import SPEC_PATH, render
+from service.seed import load
 from service.settings import Settings
+from tests.conftest import fresh_database, scratch_postgres_url
 from tests.helpers import Client, get_json
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
@@ -136,6 +142,128 @@ def test_api_sequences_conform_to_its_schema(api_schema: OpenApiSchema) -> None:
     Sequences.run(
         settings=settings(
             max_examples=MAX_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+
+# ---------------------------------------------------------------- with a write key
+
+WRITE_EXAMPLES = int(os.environ.get("SCHEMATHESIS_WRITE_EXAMPLES", "15"))
+
+
+WRITE_TABLES = ("metric", "article", "initiative", "organisation")  # referrers first
+SELF_REFERENCES = {"metric": "growth_of_id", "initiative": "parent_id", "organisation": "parent_id"}
+
+
+class WriteDatabase:
+    """A seeded database of the write runs' own, with an editor key, that can drop whatever
+    the runs created: Hypothesis replays a sequence and expects the same answers (a second
+    create with the same name would be a 422 where the first was a 201)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        fresh_database(url)
+        asyncio.run(load(url))
+        self.token, self.seed_ids = asyncio.run(self._setup())
+
+    async def _setup(self) -> tuple[str, dict[str, list[str]]]:
+        engine = create_engine(self.url, pool=False)
+        async with engine.begin() as conn:
+            _, token = await create_key(conn, "schemathesis", "editor")
+            ids = {
+                t: list(await conn.scalars(sa.text(f"SELECT id FROM {t}"))) for t in WRITE_TABLES
+            }
+        await engine.dispose()
+        return token, ids
+
+    def reset(self) -> None:
+        async def run() -> None:
+            engine = create_engine(self.url, pool=False)
+            async with engine.begin() as conn:
+                for table in WRITE_TABLES:
+                    seed: Any = sa.bindparam("seed", self.seed_ids[table], expanding=True)
+                    created = "id NOT IN :seed"
+                    if table in SELF_REFERENCES:
+                        column = SELF_REFERENCES[table]
+                        statement = f"UPDATE {table} SET {column} = NULL WHERE {created}"
+                        await conn.execute(sa.text(statement).bindparams(seed))
+                    await conn.execute(
+                        sa.text(f"DELETE FROM {table} WHERE {created}").bindparams(seed)
+                    )
+                    search = sa.text(
+                        "DELETE FROM search_entry WHERE resource = :resource "
+                        "AND record_id NOT IN :seed"
+                    ).bindparams(seed)
+                    await conn.execute(search, {"resource": f"{table}s"})
+            await engine.dispose()
+
+        asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def write_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> WriteDatabase:
+    """The write operations create, change and delete records the rest of the suite reads:
+    they get a database of their own."""
+    if database_url.startswith("sqlite"):
+        return WriteDatabase(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'w.db'}")
+    return WriteDatabase(scratch_postgres_url("schemathesis"))
+
+
+@pytest.fixture(scope="session")
+def write_schema(write_database: WriteDatabase) -> OpenApiSchema:
+    """The write operations, driven with a real editor key."""
+    app = create_app(Settings(database_url=write_database.url, rate_limit_per_minute=0))
+    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
+    schema.config.update(headers={"Authorization": f"Bearer {write_database.token}"})
+    return cast(OpenApiSchema, schema.include(method=["POST", "PATCH", "DELETE"]))
+
+
+write_schema_param = schemathesis.pytest.from_fixture("write_schema")
+
+
+@write_schema_param.include(method=["POST", "PATCH", "DELETE"]).parametrize()
+@settings(
+    max_examples=WRITE_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_writes_conform_to_their_schema(case: schemathesis.Case[Any]) -> None:
+    """All checks on every write operation, authorised (exemptions: `exempt_checks` only)."""
+    case.call_and_validate(excluded_checks=exempt_checks(case))
+
+
+def test_write_sequences_conform_to_their_schema(
+    write_schema: OpenApiSchema, write_database: WriteDatabase
+) -> None:
+    """Stateful: create → update → delete → restore along the operations' OpenAPI links, each
+    step carrying the previous response's `ETag` as `If-Match`; every sequence starts from the
+    seed data."""
+
+    class Sequences(write_schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            write_database.reset()
+
+        def validate_response(
+            self,
+            response: Any,
+            case: schemathesis.Case[Any],
+            additional_checks: Any = None,
+            **kwargs: Any,
+        ) -> None:
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                excluded_checks=exempt_checks(case),
+                transport_kwargs=kwargs or None,
+                recorder=getattr(self, "recorder", None),
+            )
+
+    Sequences.run(
+        settings=settings(
+            max_examples=WRITE_EXAMPLES,
             stateful_step_count=STATEFUL_STEPS,
             deadline=None,
             suppress_health_check=list(HealthCheck),

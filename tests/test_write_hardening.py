@@ -247,7 +247,7 @@ class TestHostileBodies:
         for span in (
             {"start": 10**30, "end": 2},
             {"start": -1, "end": 2},
-            {"start": 1.0, "end": 2},
+            {"start": 1.5, "end": 2},
             {"start": "1", "end": 2},
             {"start": 1},
             {"start": 1, "end": 2, "extra": 3},
