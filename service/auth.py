@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ BEARER_SCHEME = SecurityScheme(
     "Only write operations need one.",
 )
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="lishui-api"'}
+KEY_ID = re.compile(r"[0-9a-f]{8}")
 
 keys = table_of(ApiKey)
 
@@ -101,7 +103,13 @@ async def authenticate(engine: AsyncEngine, authorization: str | None) -> Curato
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
     parts = token.split("_", 2)
-    if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != PREFIX or len(token) > 200:
+    if (
+        scheme.lower() != "bearer"
+        or len(parts) != 3
+        or parts[0] != PREFIX
+        or len(token) > 200
+        or KEY_ID.fullmatch(parts[1]) is None  # checked before it reaches the database
+    ):
         raise _unauthorized("Malformed API key.")
     async with engine.connect() as conn:
         row = (await conn.execute(sa.select(keys).where(keys.c.id == parts[1]))).mappings().first()

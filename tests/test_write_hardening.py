@@ -509,3 +509,15 @@ class TestDetailEtags:
         old = str(api.client.get(detail).headers["etag"])
         self._rename(api, "organisations", metric["organisation"], "展开改名机构")
         self._assert_moved(api, detail, old, "展开改名机构")
+
+
+class TestHostileKeys:
+    @pytest.mark.parametrize(
+        "token",
+        ["lcp_ZZZZZZZZ_x", "lcp_1234567_x", "lcp_' OR 1=1 --_x", "lcp_" + "a" * 300, "lcp__"],
+    )
+    def test_malformed_keys_are_401_before_any_lookup(self, api: Api, token: str) -> None:
+        body = json.dumps(api.valid["organisations"]).encode()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        response = api.client.post("/v1/organisations", content=body, headers=headers)
+        assert_problem(response, 401)
