@@ -99,8 +99,8 @@ spec-release: $(STAMP)
 # Schemathesis, all checks and phases (stateful too), with many more examples than `make test`.
 FUZZ_EXAMPLES ?= 400
 fuzz: $(STAMP)
-	SCHEMATHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_STATEFUL_STEPS=20 \
-		$(BIN)/pytest tests/test_openapi.py -k "conforms or sequences"
+	SCHEMATHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_WRITE_EXAMPLES=$(FUZZ_EXAMPLES) \
+		SCHEMATHESIS_STATEFUL_STEPS=20 $(BIN)/pytest tests/test_openapi.py -k "conform or sequences"
 
 # 60 s of mixed GETs against uvicorn on a fresh SQLite copy; fails on any 5xx.
 loadtest: $(STAMP)
