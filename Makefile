@@ -7,6 +7,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 export DATABASE_URL ?= sqlite+aiosqlite:///./data/service.db
+# Several workers must sign cursors with one key: without CURSOR_SECRET, one random key per run.
+ifneq ($(WORKERS),1)
+ifeq ($(origin CURSOR_SECRET),undefined)
+export CURSOR_SECRET := $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(32))")
+endif
+endif
 
 # One stamp per lock file and content: `make run` installs only requirements/serve.txt,
 # `make test` requirements/dev.txt (serve + test tools, same pins).
