@@ -41,6 +41,7 @@ from bench.run import (
     Server,
     WrkConfig,
     log,
+    postgres_facts,
     prepare_service,
     run_wrk,
     service_specs,
@@ -190,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.postgres:
         ensure_postgres(args.postgres, scale, DEFAULT_SEED)
     facts = Facts.read(db)
+    if args.postgres:
+        facts = postgres_facts(args.postgres, facts)
     specs = service_specs(db, args.postgres)
     base = "postgres" if args.postgres else "service"
     name = base if args.cache == "on" else f"{base}-nocache"

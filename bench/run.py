@@ -25,6 +25,7 @@ Servers
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import contextlib
 import functools
@@ -46,7 +47,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -404,6 +405,63 @@ class Facts:
             deep_row=deep_row,
             **miss,
         )
+
+
+def postgres_facts(url: str, base: Facts) -> Facts:
+    """`base` (read from the SQLite file) with the row-level facts read from the PostgreSQL
+    database instead: its ids and keyset positions need not be the SQLite file's, and its text
+    order is the database collation's. Cached in bench/data/<database>.facts.json while the
+    database's marker (see bench/generate.py) stays the same."""
+    return asyncio.run(_postgres_facts(url, base))
+
+
+async def _postgres_facts(url: str, base: Facts) -> Facts:
+    import asyncpg  # type: ignore[import-untyped]
+
+    conn = await asyncpg.connect(re.sub(r"^postgresql\+asyncpg://", "postgresql://", url))
+    try:
+        marker = await conn.fetchval(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname = current_database()"
+        )
+        name = await conn.fetchval("SELECT current_database()")
+        cached = LOG_DIR.parent / f"{name}.facts.json"
+        data = json.loads(cached.read_text()) if cached.exists() else {}
+        if data.get("marker") != marker or data.get("version") != FACTS_VERSION:
+            data = await _postgres_rows(conn, base.deep_row)
+            data.update(marker=marker, version=FACTS_VERSION)
+            cached.write_text(json.dumps(data, ensure_ascii=False))
+    finally:
+        await conn.close()
+    del data["marker"], data["version"]
+    data["deep_after"] = tuple(data["deep_after"])
+    return replace(base, **data)
+
+
+async def _postgres_rows(conn: Any, deep_row: int) -> dict[str, Any]:
+    # md5(id) orders: deterministic, spread over the table, none shared between the lists.
+    ids = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM metric ORDER BY md5(id) LIMIT $1", 1000 + MISS_URLS
+        )
+    ]
+    after = await conn.fetch(
+        "SELECT document_id, span_start, id FROM metric ORDER BY document_id, span_start, id "
+        "LIMIT 2 OFFSET $1",
+        deep_row - 1,
+    )
+    positions = await conn.fetch(
+        "SELECT document_id, span_start, id FROM metric ORDER BY md5(id || 'position') LIMIT $1",
+        MISS_URLS,
+    )
+    return {
+        "detail_ids": ids[:1000],
+        "miss_ids": ids[1000:],
+        "deep_after": list(after[0].values()),
+        "deep_first_id": after[1]["id"],
+        "positions": [list(r.values()) for r in positions],
+    }
 
 
 def _miss_facts(conn: sqlite3.Connection, detail_ids: set[str]) -> dict[str, Any]:
@@ -1244,7 +1302,12 @@ def scenario_order(wanted: set[str] | None) -> list[str]:
 
 
 def run_all(
-    specs: list[ServerSpec], facts: Facts, cfg: WrkConfig, args: argparse.Namespace, pinned: bool
+    specs: list[ServerSpec],
+    facts: Facts,
+    cfg: WrkConfig,
+    args: argparse.Namespace,
+    pinned: bool,
+    pg_facts: Facts | None = None,
 ) -> tuple[list[Result], dict[str, dict[str, float]], dict[str, str]]:
     results: list[Result] = []
     memory: dict[str, dict[str, float]] = {}
@@ -1267,7 +1330,9 @@ def run_all(
             server = stack.enter_context(Server(spec, "0" if pinned else None, cwd))
             if spec.kind == "service":
                 cached = spec.env.get("RESPONSE_CACHE_MB") != "0"
-                prepared = prepare_service(server.port, facts, args.walk_budget, miss=cached)
+                on_pg = spec.env["DATABASE_URL"].startswith("postgresql")
+                mine = pg_facts if on_pg and pg_facts else facts
+                prepared = prepare_service(server.port, mine, args.walk_budget, miss=cached)
             elif spec.kind == "datasette":
                 prepared = prepare_datasette(server.port, facts)
             else:
@@ -1324,7 +1389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     facts = Facts.read(db)
     wanted = set(args.servers.split(",")) if args.servers else None
     specs = [s for s in all_specs(db, pg_url) if not wanted or s.name in wanted]
-    results, memory, configs = run_all(specs, facts, cfg, args, pinned)
+    pg_facts = postgres_facts(pg_url, facts) if pg_url else None
+    results, memory, configs = run_all(specs, facts, cfg, args, pinned, pg_facts)
     goals = evaluate([asdict(r) for r in results], memory, cfg.connections)
     print_report(results, memory, goals)
     elapsed = time.monotonic() - started
