@@ -1,0 +1,1 @@
+"""Shared list machinery; each module does one job (see the README code map)."""

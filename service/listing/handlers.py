@@ -1,0 +1,78 @@
+"""The glue between a `Request` and the listing parts: the list and detail responses, and the
+ETag of a writable record's representation."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Request, Response
+from litestar.response import Stream
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.listing.envelope import build_page
+from service.listing.export import export_lines
+from service.listing.params import parse_list_query, parse_shape, reject_unknown
+from service.listing.shaping import shape_items
+from service.listing.spec import DETAIL_PARAMS, EXPORT_MEDIA_TYPES, ListSpec
+from service.listing.sql import fetch_facets, fetch_page
+
+
+def cursor_secret(request: Request[Any, Any, Any]) -> bytes:
+    secret: bytes = request.app.state.cursor_secret
+    return secret
+
+
+async def list_response(
+    request: Request[Any, Any, Any], conn: AsyncConnection, spec: ListSpec[Any]
+) -> Response[Any]:
+    """Parse the query, then either stream an export or return one page with its links."""
+    secret = cursor_secret(request)
+    query = parse_list_query(request.query_params, request.headers.get("accept"), spec, secret)
+    if query.export is not None:
+        filename = f"{spec.resource}.{query.export}"
+        return Stream(
+            export_lines(request, spec, query, secret),
+            media_type=EXPORT_MEDIA_TYPES[query.export],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    result = await fetch_page(conn, spec, query, secret)
+    items = await shape_items(conn, spec, result.items, query.shape)
+    facets = await fetch_facets(conn, spec, query) if query.facets else None
+    page, headers = build_page(request, spec, query, result, items, facets)
+    return Response(page, headers=headers)
+
+
+async def detail_response(
+    request: Request[Any, Any, Any], conn: AsyncConnection, spec: ListSpec[Any], item: Any
+) -> Response[Any]:
+    """A detail body, with `fields` and `expand` applied when asked for."""
+    reject_unknown(request.query_params, DETAIL_PARAMS)
+    shape = parse_shape(request.query_params, spec, type(item).__struct_fields__)
+    if shape.plain:
+        etag = await record_etag(conn, spec, item)
+        return Response(item, headers={"ETag": etag} if etag else None)
+    return Response((await shape_items(conn, spec, [item], shape))[0])
+
+
+def make_etag(resource: str, record_id: str, revision: int, body: Any = None) -> str:
+    """Strong validator of a writable record's plain representation (what `If-Match` on writes
+    compares against): its revision and a hash of the body, so the tag moves whenever anything
+    the body embeds moves too (an article names organisations: renaming one changes the
+    article's tag). Without a body (a deleted record) it is the revision alone."""
+    if body is None:
+        return f'"{resource}:{record_id}:r{revision}"'
+    encoded = msgspec.json.encode(body, order="deterministic")
+    digest = hashlib.blake2b(encoded, digest_size=8).hexdigest()
+    return f'"{resource}:{record_id}:r{revision}-{digest}"'
+
+
+async def record_etag(conn: AsyncConnection, spec: ListSpec[Any], item: Any) -> str | None:
+    """The ETag of a record whose table has a `revision` column, from its revision and its
+    detail body `item` (None for read-only resources: the HTTP layer then hashes the body)."""
+    if "revision" not in spec.table.c:
+        return None
+    revision = await conn.scalar(sa.select(spec.table.c.revision).where(spec.id_column == item.id))
+    return make_etag(spec.resource, item.id, int(revision), item) if revision is not None else None

@@ -1,0 +1,207 @@
+"""The SQL of a list: filter clauses, the keyset predicate, a page scan with its neighbour
+cursors and count, facets, and one record by id — Core rows, no ORM hydration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, cast
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from service.fulltext import (
+    matching_ids,
+)
+from service.listing.cursor import Cursor, cursor_value, encode_cursor, typed_key
+from service.listing.envelope import Facets, FacetValue
+from service.listing.params import ListQuery
+from service.listing.spec import MAX_FACET_VALUES, FilterField, Item, ListSpec, Op, Row
+
+
+def filter_clause(flt: FilterField, op: Op, value: Any) -> ColumnElement[bool]:
+    if flt.build is not None:
+        return flt.build(op, value)
+    column = flt.column
+    assert column is not None, f"filter {flt.name} has neither column nor builder"
+    match op:
+        case "eq":
+            return cast(ColumnElement[bool], column == value)
+        case "in":
+            return column.in_(value)
+        case "not":
+            return column.is_distinct_from(value)
+        case "gt":
+            return cast(ColumnElement[bool], column > value)
+        case "gte":
+            return cast(ColumnElement[bool], column >= value)
+        case "lt":
+            return cast(ColumnElement[bool], column < value)
+        case "lte":
+            return cast(ColumnElement[bool], column <= value)
+        case "contains":
+            return column.icontains(value, autoescape=True)
+        case "startswith":
+            return column.istartswith(value, autoescape=True)
+        case "isnull":
+            return column.is_(None) if value else column.is_not(None)
+
+
+def keyset_clause(
+    keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the order given by `keys` (column, descending)."""
+    clauses: list[ColumnElement[bool]] = []
+    for i, (column, descending) in enumerate(keys):
+        equal_prefix = [keys[j][0] == values[j] for j in range(i)]
+        step = column < values[i] if descending else column > values[i]
+        clauses.append(sa.and_(*equal_prefix, step))
+    # A redundant bound on the leading key: the OR chain alone cannot use an index, so SQLite
+    # would gather and sort every row after the cursor; with it both databases seek and stop.
+    column, descending = keys[0]
+    if values[0] is None:
+        return sa.or_(*clauses)
+    lead = column <= values[0] if descending else column >= values[0]
+    return sa.and_(lead, sa.or_(*clauses))
+
+
+def where_clauses(
+    spec: ListSpec[Any], query: ListQuery, dialect: str, *, skip_field: str | None = None
+) -> list[ColumnElement[bool]]:
+    clauses = [
+        filter_clause(spec.filter_by_name[c.field], c.op, c.value)
+        for c in query.conditions
+        if c.field != skip_field
+    ]
+    if spec.base_where is not None:
+        clauses.append(spec.base_where)
+    if query.search is not None:
+        clauses.append(spec.id_column.in_(matching_ids(spec.resource, query.search, dialect)))
+    return clauses
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult(Generic[Item]):
+    items: list[Item]
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int | None
+    last_key: list[Any] | None = None  # sort-key values of the last row, for exports
+
+
+async def scan_keyset(
+    conn: AsyncConnection,
+    stmt: sa.Select[Any],
+    order_keys: Sequence[tuple[ColumnElement[Any], bool]],
+    cursor: Cursor | None,
+    values: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[Row], bool]:
+    """One page of `stmt` after (or, for a prev cursor, before) `values` in `order_keys` order:
+    the rows in display order, and whether more lie beyond them in the scan direction."""
+    backwards = cursor is not None and cursor.direction == "prev"
+    if values is not None:
+        stmt = stmt.where(keyset_clause([(c, d != backwards) for c, d in order_keys], values))
+    stmt = stmt.order_by(*((c.desc() if d != backwards else c.asc()) for c, d in order_keys))
+    rows: list[Row] = list((await conn.execute(stmt.limit(limit + 1))).mappings())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    return rows, more
+
+
+def neighbour_cursors(
+    rows: Sequence[Row],
+    more: bool,
+    cursor: Cursor | None,
+    key_of: Callable[[Row], list[Any]],
+    binding: str,
+    secret: bytes,
+) -> tuple[str | None, str | None]:
+    """Signed next/prev cursors for a page from `scan_keyset` (None where there is no page)."""
+    backwards = cursor is not None and cursor.direction == "prev"
+    has_next = more if not backwards else cursor is not None
+    has_prev = more if backwards else cursor is not None
+
+    def at(row: Row, direction: Literal["next", "prev"]) -> str:
+        return encode_cursor(Cursor(direction, key_of(row), binding), secret)
+
+    return (
+        at(rows[-1], "next") if rows and has_next else None,
+        at(rows[0], "prev") if rows and has_prev else None,
+    )
+
+
+async def fetch_page(
+    conn: AsyncConnection, spec: ListSpec[Item], query: ListQuery, secret: bytes
+) -> PageResult[Item]:
+    where = where_clauses(spec, query, conn.dialect.name)
+    order_keys: list[tuple[ColumnElement[Any], bool]] = [
+        (key.column, desc) for key, desc in query.sort
+    ]
+    order_keys.append((spec.id_column, False))
+    key_types = [key.type for key, _ in query.sort] + [str]
+
+    stmt = sa.select(
+        *spec.columns, *(col.label(f"_k{i}") for i, (col, _) in enumerate(order_keys))
+    ).select_from(spec.table)
+    if where:
+        stmt = stmt.where(*where)
+    values = None
+    if query.cursor is not None:
+        values = [typed_key(v, t) for v, t in zip(query.cursor.values, key_types, strict=True)]
+    rows, more = await scan_keyset(conn, stmt, order_keys, query.cursor, values, query.limit)
+
+    def key_of(row: Row) -> list[Any]:
+        return [cursor_value(row[f"_k{i}"]) for i in range(len(order_keys))]
+
+    next_cursor, prev_cursor = neighbour_cursors(
+        rows, more, query.cursor, key_of, query.binding, secret
+    )
+
+    extras: dict[str, dict[str, Any]] = {}
+    if spec.load_extras is not None and rows:
+        extras = await spec.load_extras(conn, [row["id"] for row in rows])
+    items = [spec.to_item(row, extras.get(row["id"], {})) for row in rows]
+
+    total: int | None = None
+    if query.count:
+        count_stmt = sa.select(sa.func.count()).select_from(spec.table)
+        if where:
+            count_stmt = count_stmt.where(*where)
+        total = int((await conn.execute(count_stmt)).scalar_one())
+    forwards = query.cursor is None or query.cursor.direction == "next"
+    last_key = key_of(rows[-1]) if rows and more and forwards else None
+    return PageResult(items, next_cursor, prev_cursor, total, last_key)
+
+
+async def fetch_facets(conn: AsyncConnection, spec: ListSpec[Any], query: ListQuery) -> Facets:
+    """Value counts per facet; each facet applies every filter except its own (so a client can
+    see the alternatives to what it selected)."""
+    facets: Facets = {}
+    for name in query.facets:
+        column = spec.filter_by_name[name].column
+        assert column is not None
+        stmt = (
+            sa.select(column.label("value"), sa.func.count().label("n"))
+            .select_from(spec.table)
+            .where(*where_clauses(spec, query, conn.dialect.name, skip_field=name))
+            .group_by(column)
+            .order_by(sa.desc("n"), column.is_(None), column)
+            .limit(MAX_FACET_VALUES)
+        )
+        facets[name] = [FacetValue(r.value, int(r.n)) for r in await conn.execute(stmt)]
+    return facets
+
+
+async def fetch_item(conn: AsyncConnection, spec: ListSpec[Item], item_id: str) -> Item | None:
+    stmt = sa.select(*spec.columns).select_from(spec.table).where(spec.id_column == item_id)
+    if spec.base_where is not None:
+        stmt = stmt.where(spec.base_where)
+    row = (await conn.execute(stmt)).mappings().first()
+    if row is None:
+        return None
+    extras = await spec.load_extras(conn, [item_id]) if spec.load_extras else {}
+    return spec.to_item(row, extras.get(item_id, {}))
