@@ -35,8 +35,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.typing import FieldDefinition
 
-from service.problems import BadRequest, InvalidParam
+from service.models import Article, Initiative, Metric, Organisation, table_of
 from service.resources import articles, initiatives, metrics, organisations
+from service.web.errors import BadRequest, InvalidParam
 
 # ---------------------------------------------------------------- field types
 
@@ -45,8 +46,16 @@ DECIMAL_PATTERN = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 DECIMAL_MAX_LENGTH = 40
 MAX_OFFSET = 10_000_000  # far beyond any source page; keeps offsets inside every integer column
 
+
+def _fits(model: type[Any], column: str, min_length: int = 0) -> msgspec.Meta:
+    """At most what the column holds: PostgreSQL refuses longer text with an error (a 500 if it
+    got that far) where SQLite would store it, so the body is refused first, on both."""
+    length = getattr(table_of(model).c[column].type, "length", None)
+    assert isinstance(length, int), f"{model.__name__}.{column} has no length"
+    return msgspec.Meta(min_length=min_length, max_length=length)
+
+
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=SLUG_PATTERN)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Short = Annotated[str, msgspec.Meta(max_length=300)]
 Long = Annotated[str, msgspec.Meta(max_length=4000)]
 Notes = Annotated[list[Long], msgspec.Meta(max_length=50)]
@@ -81,10 +90,10 @@ class RepairIn(msgspec.Struct, forbid_unknown_fields=True):
 class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
     """A new organisation. Omit `id` to derive it from the name (pinyin slug)."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-    kind: Short
+    name: Annotated[str, _fits(Organisation, "name", 1)]
+    kind: Annotated[str, _fits(Organisation, "kind")]
     id: Slug | None = None
-    name_en: Short | None = None
+    name_en: Annotated[str, _fits(Organisation, "name_en")] | None = None
     region: Slug | None = None
     parent: Slug | None = None
     aliases: Aliases = []
@@ -95,10 +104,10 @@ class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
 class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
     """A new initiative. Omit `id` to derive it from the name (pinyin slug)."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-    kind: Short
+    name: Annotated[str, _fits(Initiative, "name", 1)]
+    kind: Annotated[str, _fits(Initiative, "kind")]
     id: Slug | None = None
-    name_en: Short | None = None
+    name_en: Annotated[str, _fits(Initiative, "name_en")] | None = None
     summary: Long | None = None
     region: Slug | None = None
     parent: Slug | None = None
@@ -112,17 +121,17 @@ class ArticleIn(msgspec.Struct, forbid_unknown_fields=True):
     placed after the document's last article. Omit `id` to derive it from the headline."""
 
     document: Slug
-    kind: Short
-    headline: Name
+    kind: Annotated[str, _fits(Article, "kind")]
+    headline: Annotated[str, _fits(Article, "headline", 1)]
     span: SpanIn
     id: Slug | None = None
-    section: Short | None = None
-    kicker: Short | None = None
-    subheadline: Short | None = None
-    byline: Short | None = None
+    section: Annotated[str, _fits(Article, "section")] | None = None
+    kicker: Annotated[str, _fits(Article, "kicker")] | None = None
+    subheadline: Annotated[str, _fits(Article, "subheadline")] | None = None
+    byline: Annotated[str, _fits(Article, "byline")] | None = None
     region: Slug | None = None
     body: Annotated[list[Long], msgspec.Meta(max_length=500)] = []
-    continued_on: Short | None = None
+    continued_on: Annotated[str, _fits(Article, "continued_on")] | None = None
     repairs: Annotated[list[RepairIn], msgspec.Meta(max_length=100)] = []
     notes: Notes = []
     null_reasons: NullReasons = {}
@@ -134,18 +143,18 @@ class MetricIn(msgspec.Struct, forbid_unknown_fields=True):
     parser reads from `raw`. Omit `id` to derive it from the subject."""
 
     article: Slug
-    subject: Name
-    kind: Short
-    raw: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    subject: Annotated[str, _fits(Metric, "subject", 1)]
+    kind: Annotated[str, _fits(Metric, "kind")]
+    raw: Annotated[str, _fits(Metric, "raw", 1)]
     value: msgspec.Raw
     quote: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
     span: SpanIn
     id: Slug | None = None
-    subject_en: Short | None = None
-    unit: Short | None = None
-    qualifier: Short | None = None
+    subject_en: Annotated[str, _fits(Metric, "subject_en")] | None = None
+    unit: Annotated[str, _fits(Metric, "unit")] | None = None
+    qualifier: Annotated[str, _fits(Metric, "qualifier")] | None = None
     cumulative: bool = False
-    period: Short | None = None
+    period: Annotated[str, _fits(Metric, "period")] | None = None
     region: Slug | None = None
     initiative: Slug | None = None
     organisation: Slug | None = None

@@ -234,6 +234,7 @@ class TestHostileBodies:
             b'{"name": "x", "kind": "other", "null_reasons": []}',
             b'{"name": "x", "kind": "other", "unknown": 1}',
             json.dumps({"name": "x" * 121, "kind": "other"}).encode(),
+            json.dumps({"name": "x", "kind": "other", "name_en": "e" * 201}).encode(),
             json.dumps({"name": "x", "kind": "other", "notes": ["n"] * 51}).encode(),
             json.dumps({"name": "x", "kind": "other", "id": "Not A Slug"}).encode(),
         ],
@@ -521,3 +522,35 @@ class TestHostileKeys:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         response = api.client.post("/v1/organisations", content=body, headers=headers)
         assert_problem(response, 401)
+
+
+class TestLimitsFitTheColumns:
+    def test_every_text_field_fits_its_column(self) -> None:
+        """A string the body accepts is one the table holds: PostgreSQL errors on longer text
+        (SQLite would store it), so a declared limit above the column would be a 500."""
+        import msgspec
+
+        from service.models import Article, Initiative, Metric, Organisation, table_of
+        from service.write_bodies import ArticleIn, InitiativeIn, MetricIn, OrganisationIn
+
+        for body, model in (
+            (ArticleIn, Article),
+            (InitiativeIn, Initiative),
+            (MetricIn, Metric),
+            (OrganisationIn, Organisation),
+        ):
+            table = table_of(model)
+            info = msgspec.inspect.type_info(body)
+            assert isinstance(info, msgspec.inspect.StructType)
+            for field in info.fields:
+                column = table.c.get(field.name)
+                if column is None:
+                    column = table.c.get(f"{field.name}_id")
+                length = getattr(column.type, "length", None) if column is not None else None
+                if length is None:
+                    continue  # TEXT or JSON: no limit to exceed
+                kinds = getattr(field.type, "types", (field.type,))
+                limits = [t.max_length for t in kinds if isinstance(t, msgspec.inspect.StrType)]
+                where = (body.__name__, field.name, limits, length)
+                assert limits, where
+                assert all(m is not None and m <= length for m in limits), where
