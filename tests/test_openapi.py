@@ -152,7 +152,7 @@ def test_api_sequences_conform_to_its_schema(api_schema: OpenApiSchema) -> None:
 
 # ---------------------------------------------------------------- with a write key
 
-WRITE_EXAMPLES = int(os.environ.get("SCHEMATHESIS_WRITE_EXAMPLES", "15"))
+WRITE_EXAMPLES = int(os.environ.get("SCHEMATHESIS_WRITE_EXAMPLES", "10"))
 
 
 WRITE_TABLES = ("metric", "article", "initiative", "organisation")  # referrers first

@@ -324,7 +324,7 @@ class TestFuzz:
         targets = {r: api.client.get(f"/v1/{r}?limit=1").json()["data"][0]["id"] for r in RESOURCES}
 
         @settings(
-            max_examples=150,
+            max_examples=100,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         )
