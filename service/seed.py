@@ -112,6 +112,26 @@ def text_problems(record: Mapping[str, Any], required: Iterable[str] = ()) -> li
     return problems
 
 
+# Required text per curated record kind (the write API's list is service.writes.REQUIRED_TEXT).
+_REQUIRED_TEXT = {
+    "region": ("name",),
+    "article": ("headline",),
+    "organisation": ("name",),
+    "initiative": ("name",),
+    "metric": ("subject", "raw", "quote"),
+}
+
+
+def curated_text_problems(**rows_by_kind: list[dict[str, Any]]) -> list[str]:
+    """`text_problems` of every curated record, as loader problem lines."""
+    return [
+        f"{kind} {row.get('id')}: {name} {reason}"
+        for kind, rows in rows_by_kind.items()
+        for row in rows
+        for name, reason in text_problems(row, _REQUIRED_TEXT.get(kind, ()))
+    ]
+
+
 def span_problem(text: str, quote: Any, span: Any) -> str | None:
     """Why `quote` is not exactly `text[start:end]`, or None when it is."""
     if not isinstance(quote, str) or not quote:
@@ -479,19 +499,14 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
         for art_id, name, role, title, order in bylines
     ]
 
-    # Text every record may hold (the write API applies the same rule, service/writes.py).
-    for kind, rows, required in (
-        ("region", regions, ("name",)),
-        ("document", [{k: v for k, v in d.items() if k != "text"} for d in documents], ()),
-        ("article", articles, ("headline",)),
-        ("organisation", organisations, ("name",)),
-        ("initiative", initiatives, ("name",)),
-        ("metric", metrics, ("subject", "raw", "quote")),
-    ):
-        for r in rows:
-            for name, reason in text_problems(r, required):
-                problems.append(f"{kind} {r.get('id')}: {name} {reason}")
-
+    problems += curated_text_problems(
+        region=regions,
+        document=[{k: v for k, v in d.items() if k != "text"} for d in documents],
+        article=articles,
+        organisation=organisations,
+        initiative=initiatives,
+        metric=metrics,
+    )
     # Referential and uniqueness checks across files.
     ids = {
         "region": region_ids,
