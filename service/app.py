@@ -21,10 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.auth import BEARER_SCHEME, SECURITY_SCHEME
 from service.db import create_engine
-from service.docs import docs_routes
-from service.health import HealthController
-from service.http import UNAVAILABLE_HANDLERS, HttpLayer, MetricsController
-from service.problems import handle_http_exception, handle_internal_error
 from service.resources.articles import ArticleController
 from service.resources.changes import ChangesController
 from service.resources.documents import DocumentController
@@ -36,6 +32,12 @@ from service.resources.organisations import OrganisationController
 from service.resources.regions import RegionController
 from service.resources.search import SearchController
 from service.settings import Settings
+from service.web.docs import docs_routes
+from service.web.errors import handle_http_exception, handle_internal_error
+from service.web.health import HealthController
+from service.web.layer import HttpLayer
+from service.web.observability import MetricsController
+from service.web.unavailable import UNAVAILABLE_HANDLERS
 from service.writes import WRITE_HANDLERS
 
 API_VERSION = "1.0.0"

@@ -47,7 +47,7 @@ class Settings:
     # `/metrics` answers only `Authorization: Bearer <token>`; None: no `/metrics` at all.
     metrics_token: str | None = None
     debug: bool = False
-    # HTTP layer (service/http.py). Requests per client IP per minute; 0 turns the limit off.
+    # HTTP layer (service/web/). Requests per client IP per minute; 0 turns the limit off.
     rate_limit_per_minute: int = 1200
     # `Cache-Control: max-age` of successful GETs, seconds.
     cache_max_age: int = 60

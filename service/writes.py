@@ -61,7 +61,6 @@ from litestar.params import BodyKwarg, HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.auth import SECURITY, Curator, editor_guard
-from service.http import data_version
 from service.models import (
     Article,
     Change,
@@ -73,7 +72,6 @@ from service.models import (
     SearchEntry,
     table_of,
 )
-from service.problems import COMMON_ERRORS, BadRequest, InvalidParam, problem_spec
 from service.query import ListSpec, make_etag
 from service.resources import articles, initiatives, metrics, organisations
 from service.resources.common import ResourceId
@@ -85,6 +83,8 @@ from service.seed import (
     squash,
 )
 from service.seed import text_problems as seed_text_problems
+from service.web.errors import COMMON_ERRORS, BadRequest, InvalidParam, problem_spec
+from service.web.layer import data_version
 from service.write_bodies import (
     ArticleIn,
     ArticlePatch,

@@ -1,4 +1,4 @@
-"""The HTTP layer (service/http.py, service/health.py): errors, caching, headers, limits, faults.
+"""The HTTP layer (service/web/): errors, caching, headers, limits, faults.
 
 Most tests use the shared `client` (seeded DB, every backend, rate limit off). Tests that need
 other settings, or that change or break the database, get a dedicated app on a private SQLite
@@ -28,9 +28,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from service.app import create_app
-from service.http import JsonFormatter, accepts_json, data_version, etag_matches, sorted_query
 from service.seed import load
 from service.settings import Settings
+from service.web.cache import etag_matches, sorted_query
+from service.web.layer import data_version
+from service.web.negotiation import accepts_json
+from service.web.observability import JsonFormatter
 from tests.conftest import fresh_database, postgres_url
 from tests.helpers import Client, assert_problem
 

@@ -45,7 +45,7 @@ class TestOpenAPIDocument:
         assert all(op.get("operationId") for op in operations)
         for op in operations:
             # Every documented error is problem+json, and every data GET documents the
-            # errors the HTTP layer can give (service/http.py) and conditional GETs.
+            # errors the HTTP layer can give (service/web/) and conditional GETs.
             for status, response in op["responses"].items():
                 if int(status) >= 400:
                     assert list(response["content"]) == ["application/problem+json"], (

@@ -19,7 +19,6 @@ from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Sc
 
 from service.db import Db
 from service.models import Change, table_of
-from service.problems import COMMON_ERRORS, invalid
 from service.query import (
     Cursor,
     PageInfo,
@@ -36,6 +35,7 @@ from service.query import (
     reject_unknown,
     single_param,
 )
+from service.web.errors import COMMON_ERRORS, invalid
 
 RESOURCES = ("articles", "initiatives", "metrics", "organisations")
 PARAMS = frozenset({"since", "resource", "limit", "cursor", "count"})

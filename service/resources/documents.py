@@ -12,7 +12,6 @@ from litestar.exceptions import NotFoundException
 
 from service.db import Db
 from service.models import Document, table_of
-from service.problems import COMMON_ERRORS, DETAIL_ERRORS
 from service.query import (
     Facets,
     FilterField,
@@ -28,6 +27,7 @@ from service.query import (
     operation_class,
 )
 from service.resources.common import ResourceId, Span
+from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 
 class DateBasis(msgspec.Struct):

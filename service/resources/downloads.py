@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
 from service.downloads import Bundle, DownloadFile, TooLarge, build_bundle, current_version
-from service.problems import COMMON_ERRORS, DETAIL_ERRORS, problem_spec
 from service.query import reject_unknown
+from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS, problem_spec
 
 # Versioned URLs are immutable: cache them for a year (RFC 8246).
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -21,7 +21,6 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.problems import COMMON_ERRORS, DETAIL_ERRORS
 from service.query import (
     KEY_OPS,
     RELATION_OPS,
@@ -45,6 +44,7 @@ from service.query import (
 )
 from service.resources.common import Mention, ResourceId, Span
 from service.resources.organisations import ROLES, RoleLink
+from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 INITIATIVE_KINDS = (
     "alliance",

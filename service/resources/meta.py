@@ -26,7 +26,6 @@ from service.models import (
     Metric,
     table_of,
 )
-from service.problems import COMMON_ERRORS
 from service.query import ListSpec, reject_unknown
 from service.resources.articles import ARTICLE_KINDS, ARTICLES, CONTRIBUTOR_ROLES, ArticleDetail
 from service.resources.documents import DOCUMENTS, DocumentDetail
@@ -39,6 +38,7 @@ from service.resources.organisations import (
     OrganisationDetail,
 )
 from service.resources.regions import REGION_LEVELS, REGIONS, RegionOut
+from service.web.errors import COMMON_ERRORS
 
 # ---------------------------------------------------------------- wire types
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
 from service.models import Metric, table_of
-from service.problems import COMMON_ERRORS, DETAIL_ERRORS
 from service.query import (
     KEY_OPS,
     NUMBER_OPS,
@@ -35,6 +34,7 @@ from service.query import (
     region_field,
 )
 from service.resources.common import ResourceId, Span
+from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 METRIC_KINDS = (
     "count",

@@ -20,7 +20,6 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.problems import COMMON_ERRORS, DETAIL_ERRORS
 from service.query import (
     KEY_OPS,
     RELATION_OPS,
@@ -43,6 +42,7 @@ from service.query import (
     region_field,
 )
 from service.resources.common import Mention, ResourceId, Span
+from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 ORGANISATION_KINDS = (
     "government",

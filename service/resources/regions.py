@@ -11,7 +11,6 @@ from litestar.exceptions import NotFoundException
 
 from service.db import Db
 from service.models import Region, table_of
-from service.problems import COMMON_ERRORS, DETAIL_ERRORS
 from service.query import (
     KEY_OPS,
     TEXT_OPS,
@@ -32,6 +31,7 @@ from service.query import (
     region_filter,
 )
 from service.resources.common import ResourceId
+from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 REGION_LEVELS = ("province", "prefecture", "county", "development_zone")
 

@@ -12,7 +12,6 @@ from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Sc
 from service.db import Db
 from service.fulltext import MAX_QUERY_LENGTH, SEARCHABLE, entries, highlight, match_clause
 from service.fulltext import parse_query as parse_search
-from service.problems import COMMON_ERRORS, invalid
 from service.query import (
     MAX_IN_VALUES,
     SEARCH_PATTERN,
@@ -33,6 +32,7 @@ from service.query import (
     single_param,
 )
 from service.resources.common import Span
+from service.web.errors import COMMON_ERRORS, invalid
 
 SEARCH_TYPES = ("articles", "initiatives", "metrics", "organisations")
 SearchType = Literal["articles", "initiatives", "metrics", "organisations"]

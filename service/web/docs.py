@@ -13,7 +13,7 @@ from litestar import MediaType, Router, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.static_files import create_static_files_router
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 REDOC_DIR = STATIC_DIR / "redoc"
 
 # The Content-Security-Policy keeps the page on this origin whatever the bundle tries: ReDoc

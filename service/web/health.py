@@ -1,7 +1,8 @@
 """Health probes: `/health/live` (the process answers) and `/health/ready` (it can serve data).
 
-Neither is rate limited nor cached (see `service.http`). Readiness reads the dataset version,
-which is both the database ping and a refresh of the version the response cache depends on.
+Neither is rate limited nor cached (see `service.web.paths`). Readiness reads the dataset
+version, which is both the database ping and a refresh of the version the response cache
+depends on.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import msgspec
 from litestar import Controller, Request, get
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.http import ServiceUnavailable, data_version
-from service.problems import problem_spec
+from service.web.errors import problem_spec
+from service.web.layer import data_version
+from service.web.unavailable import ServiceUnavailable
 
 logger = logging.getLogger("service.health")
 

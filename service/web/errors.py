@@ -1,4 +1,4 @@
-"""RFC 9457 problem details: the one error format of the API."""
+"""RFC 9457 problem details: the one error format of the API, its handlers and its specs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -178,20 +178,3 @@ DETAIL_ERRORS: dict[int, ResponseSpec] = {
     **COMMON_ERRORS,
     404: problem_spec("No record with this id."),
 }
-
-__all__ = [
-    "COMMON_ERRORS",
-    "DETAIL_ERRORS",
-    "PROBLEM_MEDIA_TYPE",
-    "BadRequest",
-    "InvalidParam",
-    "MediaType",
-    "Problem",
-    "handle_http_exception",
-    "handle_internal_error",
-    "invalid",
-    "problem_bytes",
-    "problem_response",
-    "problem_spec",
-    "title_for",
-]

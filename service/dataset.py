@@ -1,0 +1,88 @@
+"""The loaded dataset's version: the one-row `dataset` table, read and bumped.
+
+Everything cached or ETagged on `/v1` depends on this number. `DataVersion` re-reads it at most
+once per `version_check_seconds`; code that changes data calls `bump` inside its transaction and
+`invalidate()` once committed, to make the change visible at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from service.models import Dataset, table_of
+
+_dataset = table_of(Dataset)
+
+
+async def read_version(conn: AsyncConnection) -> int:
+    """The version in the `dataset` row (0 before any seed)."""
+    version = await conn.scalar(sa.select(_dataset.c.version).where(_dataset.c.id == 1))
+    return int(version or 0)
+
+
+async def bump_version(conn: AsyncConnection) -> int:
+    """Advance the version inside the caller's transaction; the new version."""
+    await conn.execute(
+        sa.update(_dataset).where(_dataset.c.id == 1).values(version=_dataset.c.version + 1)
+    )
+    return await read_version(conn)
+
+
+class DataVersion:
+    """The loaded dataset's version, as this process last read it (0 before any seed)."""
+
+    def __init__(self, ttl: float, on_change: Callable[[], None]) -> None:
+        self.ttl = ttl
+        self._on_change = on_change
+        self._engine: Callable[[], AsyncEngine] | None = None
+        self._value: int | None = None
+        self._read_at = -math.inf
+        self._lock = asyncio.Lock()
+
+    def bind(self, engine: Callable[[], AsyncEngine]) -> None:
+        self._engine = engine
+
+    async def current(self) -> int:
+        """The version, re-read from the database at most once per `ttl` seconds."""
+        if self._value is not None and time.monotonic() - self._read_at < self.ttl:
+            return self._value
+        async with self._lock:
+            # Another request may have refreshed it while this one waited.
+            if self._value is not None and time.monotonic() - self._read_at < self.ttl:
+                return self._value
+            return await self.refresh()
+
+    async def refresh(self) -> int:
+        """Read the version now; raises if the database is down.
+
+        No deadline of its own: requests rely on the engine's connect timeout (so a busy
+        machine does not turn slow reads into 503s); the readiness probe sets one.
+        """
+        assert self._engine is not None, "DataVersion used before the app started"
+        async with self._engine().connect() as conn:
+            version = await read_version(conn)
+        self._set(version)
+        return version
+
+    def invalidate(self) -> None:
+        """Forget the version and every cached response: the next request re-reads both."""
+        self._read_at = -math.inf
+        self._on_change()
+
+    async def bump(self, conn: AsyncConnection) -> int:
+        """Advance the version inside the caller's transaction (for write endpoints).
+
+        Call `invalidate()` once that transaction has committed.
+        """
+        return await bump_version(conn)
+
+    def _set(self, version: int) -> None:
+        if version != self._value:
+            self._on_change()
+        self._value, self._read_at = version, time.monotonic()

@@ -1,0 +1,206 @@
+"""ETag, `If-None-Match` → 304 and the server-side response cache, for GETs on each route.
+
+`CacheMiddleware` runs per route (inside CORS, outside compression), so it stores the bytes
+actually sent: strong `ETag` (hash of the body, plus the dataset version on `/v1`),
+`If-None-Match` → 304, and a server-side cache keyed on method, path, sorted query, `Accept`
+and `Accept-Encoding`, emptied whenever the dataset version moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.web.asgi import Headers, header, send_whole
+from service.web.observability import CACHE_EVENTS
+from service.web.paths import DATA_PREFIX, OPERATIONAL_PREFIXES
+
+if TYPE_CHECKING:
+    from service.web.layer import HttpLayer
+
+# Responses larger than this are streamed as produced: no ETag, not cached.
+MAX_BUFFERED_BYTES = 8 * 1024 * 1024
+# Headers a 304 repeats from the 200 it stands for (RFC 9110 §15.4.5), besides the ETag.
+KEPT_ON_304 = {b"cache-control", b"vary", b"content-location", b"expires", b"link"}
+# Headers recomputed for the stored body rather than kept from the handler's answer.
+_DROPPED_WHEN_STORED = (b"etag", b"content-length", b"date", b"last-modified")
+
+CacheKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    status: int
+    headers: Headers
+    body: bytes
+    etag: str
+    # False for responses that must not be replayed to other clients (they set a cookie).
+    shareable: bool = True
+
+
+class ResponseCache:
+    """LRU over whole responses, bounded by body bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[CacheKey, CachedResponse] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: CacheKey) -> CachedResponse | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: CacheKey, entry: CachedResponse) -> None:
+        size = len(entry.body)
+        if size > self.max_bytes // 8:  # one big body must not flush everything else
+            return
+        if (old := self._entries.pop(key, None)) is not None:
+            self._bytes -= len(old.body)
+        self._entries[key] = entry
+        self._bytes += size
+        while self._bytes > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.body)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """`If-None-Match` uses the weak comparison (RFC 9110 §13.1.2)."""
+    if if_none_match.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
+
+
+def sorted_query(query: bytes) -> bytes:
+    """Order parameters by name; repeated names keep their order (it can matter)."""
+    if not query:
+        return b""
+    ordered = sorted(query.split(b"&"), key=_param_name)
+    return b"&".join(ordered)
+
+
+def _param_name(pair: bytes) -> bytes:
+    return pair.partition(b"=")[0]
+
+
+def cache_key(version: int | None, path: str, query: bytes, headers: Headers) -> CacheKey:
+    """What a stored GET response depends on: data version, path, query in a canonical order,
+    and the two negotiated headers."""
+    return (
+        version,
+        path,
+        sorted_query(query),
+        header(headers, b"accept") or b"",
+        header(headers, b"accept-encoding") or b"",
+    )
+
+
+def stored_response(version: int | None, start_headers: Headers, body: bytes) -> CachedResponse:
+    """The 200 as it is stored and replayed: its headers, a stable body, and its ETag."""
+    # A handler that knows its record's revision sets its own strong ETag (writable records:
+    # `"<resource>:<id>:r<revision>"`, the validator `If-Match` checks): keep it rather than
+    # hashing the body, so it is the same whatever the compression.
+    handler_etag = header(start_headers, b"etag")
+    headers = [(k, v) for k, v in start_headers if k.lower() not in _DROPPED_WHEN_STORED]
+    gzipped = (header(headers, b"content-encoding") or b"").lower() == b"gzip"
+    if gzipped and body[:2] == b"\x1f\x8b" and len(body) >= 10:
+        # Zero the gzip header's MTIME (RFC 1952 allows 0) so the bytes, and the ETag,
+        # depend on the content only.
+        body = body[:4] + b"\0\0\0\0" + body[8:]
+    headers.append((b"content-length", str(len(body)).encode()))
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    etag = f'"v{version}-{digest}"' if version is not None else f'"{digest}"'
+    if handler_etag is not None:
+        etag = handler_etag.decode("latin-1")
+    shareable = header(headers, b"set-cookie") is None
+    return CachedResponse(200, headers, body, etag, shareable)
+
+
+class CacheMiddleware:
+    """Per-route: ETag, 304 and the server-side response cache for GETs."""
+
+    def __init__(self, app: ASGIApp, layer: HttpLayer) -> None:
+        self.app = app
+        self.layer = layer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        http = cast("dict[str, Any]", scope)
+        path: str = http.get("path", "")
+        if (
+            scope["type"] != ScopeType.HTTP
+            or http["method"] != "GET"
+            or path.startswith(OPERATIONAL_PREFIXES)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers: Headers = http["headers"]
+        # Data depends on the dataset version (a database read at most once a second; if the
+        # database is down this raises and the request is a 503).
+        version = await self.layer.versions.current() if path.startswith(DATA_PREFIX) else None
+        key = cache_key(version, path, http.get("query_string", b""), headers)
+        cache = self.layer.cache
+        entry = cache.get(key) if cache is not None else None
+        CACHE_EVENTS.labels("hit" if entry is not None else "miss").inc()
+        if entry is None:
+            entry = await self._render(scope, receive, send, version)
+            if entry is None:  # already sent: not cacheable
+                return
+            if cache is not None and entry.shareable:
+                cache.put(key, entry)
+        if_none_match = header(headers, b"if-none-match")
+        if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), entry.etag):
+            kept = [(k, v) for k, v in entry.headers if k.lower() in KEPT_ON_304]
+            await send_whole(send, 304, [*kept, (b"etag", entry.etag.encode())], b"")
+            return
+        await send_whole(
+            send, entry.status, [*entry.headers, (b"etag", entry.etag.encode())], entry.body
+        )
+
+    async def _render(
+        self, scope: Scope, receive: Receive, send: Send, version: int | None
+    ) -> CachedResponse | None:
+        """Run the handler; return the 200 to send, or pass anything else straight through."""
+        start: dict[str, Any] | None = None
+        chunks: list[bytes] = []
+        size = 0
+        passthrough = False
+
+        async def capture(message: Message) -> None:
+            nonlocal start, size, passthrough
+            msg = cast("dict[str, Any]", message)
+            if passthrough:
+                await send(message)
+            elif msg["type"] == "http.response.start":
+                start = msg
+                if msg["status"] != 200:
+                    passthrough = True
+                    await send(message)
+            elif msg["type"] == "http.response.body" and start is not None:
+                chunks.append(msg.get("body", b""))
+                size += len(chunks[-1])
+                # A streamed body (exports) or one too big to hold passes through uncached; a
+                # stream must not be held back: it only ends once the server sees it complete.
+                if msg.get("more_body") or size > MAX_BUFFERED_BYTES:
+                    passthrough = True
+                    await send(cast("Message", start))
+                    await send(cast("Message", {**msg, "body": b"".join(chunks)}))
+                    chunks.clear()
+
+        await self.app(scope, receive, capture)
+        if passthrough or start is None:
+            return None
+        return stored_response(version, start.get("headers", []), b"".join(chunks))
