@@ -46,7 +46,7 @@ OP_DOC = {
 
 
 # What `parse_scalar` accepts, stated in the schema so clients (and schemathesis) know it.
-# No control character (C0, DEL, C1): the edge answers 400 to any (service/http.py).
+# No control character (C0, DEL, C1): the edge answers 400 to any (service/web/guards.py).
 TEXT_CHAR = r"[^\u0000-\u001f\u007f-\u009f]"
 NO_NUL = rf"^{TEXT_CHAR}*$"
 LIST_ITEM = r"^[^,\u0000-\u001f\u007f-\u009f]+$"
