@@ -21,15 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.auth import BEARER_SCHEME, SECURITY_SCHEME
 from service.db import create_engine
-from service.resources.articles import ArticleController
 from service.resources.changes import ChangesController
-from service.resources.documents import DocumentController
 from service.resources.downloads import DownloadsController
-from service.resources.initiatives import InitiativeController
 from service.resources.meta import MetaController, describe_openapi
-from service.resources.metrics import MetricController
-from service.resources.organisations import OrganisationController
-from service.resources.regions import RegionController
+from service.resources.registry import RESOURCES
 from service.resources.search import SearchController
 from service.settings import Settings
 from service.web.docs import docs_routes
@@ -113,12 +108,7 @@ def openapi_config() -> OpenAPIConfig:
         license=License(name="Code MIT; data curated from public newspaper text"),
         servers=[Server(url="/", description="This server")],
         tags=[
-            Tag(name="Articles", description="News items, features, captions and banners."),
-            Tag(name="Initiatives", description="Programmes, brands, apps and projects named."),
-            Tag(name="Metrics", description="Every figure stated, normalised to base units."),
-            Tag(name="Organisations", description="Bodies, companies and alliances named."),
-            Tag(name="Regions", description="Lishui and its counties (GB/T 2260)."),
-            Tag(name="Documents", description="The source pages, with full text."),
+            *(Tag(name=r.tag, description=r.description) for r in RESOURCES),
             Tag(name="Search", description="Chinese full-text search across resources."),
             Tag(name="Meta", description="Data dictionary: fields, filters, enumerations."),
             Tag(name="Changes", description="Audit trail of curator writes, for sync clients."),
@@ -161,19 +151,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await app.state.engine.dispose()
 
-    # ETag/304/cache, headers, logging, limits, CORS, compression: service/http.py.
+    # ETag/304/cache, headers, logging, limits, CORS, compression: service/web/.
     http_layer = HttpLayer(settings)
 
     v1 = Router(
         path="/v1",
         route_handlers=[
-            ArticleController,
-            DocumentController,
-            InitiativeController,
+            *(r.controller for r in RESOURCES),
             MetaController,
-            MetricController,
-            OrganisationController,
-            RegionController,
             SearchController,
             ChangesController,
             DownloadsController,

@@ -587,20 +587,15 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
 
 
 def search_entries(tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The text each resource is searchable by (see service/fulltext.py)."""
+    """The text each searchable resource is found by (its `SearchText`; service/fulltext.py)."""
+    from service.resources.registry import SEARCHABLE  # the registry imports the loader's users
+
     rows: list[dict[str, Any]] = []
-    for a in tables["article"]:
-        parts = [a["kicker"], a["subheadline"], a["section"], a["byline"], *a["body"]]
-        rows.append(make_entry("articles", a["id"], a["headline"], parts))
-    for ini in tables["initiative"]:
-        parts = [ini["name_en"], *ini["aliases"], ini["summary"]]
-        rows.append(make_entry("initiatives", ini["id"], ini["name"], parts))
-    for org in tables["organisation"]:
-        parts = [org["name_en"], *org["aliases"]]
-        rows.append(make_entry("organisations", org["id"], org["name"], parts))
-    for m in tables["metric"]:
-        parts = [m["subject_en"], m["raw"], m["quote"]]
-        rows.append(make_entry("metrics", m["id"], m["subject"], parts))
+    for resource in SEARCHABLE:
+        assert resource.search is not None
+        for row in tables[resource.singular]:
+            title, parts = resource.search.texts(row)
+            rows.append(make_entry(resource.name, row["id"], title, parts))
     return rows
 
 

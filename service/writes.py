@@ -61,6 +61,8 @@ from litestar.params import BodyKwarg, HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.auth import SECURITY, Curator, editor_guard
+from service.listing.handlers import make_etag
+from service.listing.spec import ListSpec
 from service.models import (
     Article,
     Change,
@@ -72,7 +74,6 @@ from service.models import (
     SearchEntry,
     table_of,
 )
-from service.query import ListSpec, make_etag
 from service.resources import articles, initiatives, metrics, organisations
 from service.resources.common import ResourceId
 from service.seed import (

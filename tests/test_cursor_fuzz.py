@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
 
-from service.query import query_binding
+from service.listing.cursor import query_binding
 from tests.helpers import Client
 
 PROBLEM = "application/problem+json"

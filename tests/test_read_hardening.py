@@ -29,9 +29,9 @@ import msgspec
 import pytest
 from litestar import Litestar, Response, post
 from litestar.testing import AsyncTestClient
-from service.query import query_binding
 
 from service.app import create_app
+from service.listing.cursor import query_binding
 from service.settings import Settings
 from service.web.negotiation import accepts_json, negotiate
 from tests.helpers import Client, assert_problem

@@ -13,6 +13,22 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.listing.envelope import Facets, PageInfo, PageLinks, Total
+from service.listing.handlers import detail_response, list_response
+from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.spec import (
+    KEY_OPS,
+    RELATION_OPS,
+    TEXT_OPS,
+    FilterField,
+    ListSpec,
+    Relation,
+    Row,
+    SortKey,
+    link_filter,
+    region_field,
+)
+from service.listing.sql import fetch_item
 from service.models import (
     Article,
     ArticleContributor,
@@ -23,28 +39,8 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.query import (
-    KEY_OPS,
-    RELATION_OPS,
-    TEXT_OPS,
-    Facets,
-    FilterField,
-    ListSpec,
-    PageInfo,
-    PageLinks,
-    Relation,
-    Row,
-    SortKey,
-    Total,
-    detail_operation_class,
-    detail_response,
-    fetch_item,
-    link_filter,
-    list_response,
-    operation_class,
-    region_field,
-)
 from service.resources.common import Mention, ResourceId, Span
+from service.resources.resource import Resource, SearchText
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 ARTICLE_KINDS = ("news", "feature", "photo", "banner", "series")
@@ -309,3 +305,18 @@ class ArticleController(Controller):
         if body is None:
             raise NotFoundException(f"No article with id {article_id!r}")
         return await detail_response(request, db, ARTICLES, body)
+
+
+RESOURCE = Resource(
+    name="articles",
+    singular="article",
+    tag="Articles",
+    description="News items, features, photo captions and banners on the pages.",
+    spec=ARTICLES,
+    detail_type=ArticleDetail,
+    load_detail=load_detail,
+    controller=ArticleController,
+    example_id="tai-long-yin-hang-zhu-qi-shu-kun",
+    search=SearchText("headline", ("kicker", "subheadline", "section", "byline", "body")),
+    writable=True,
+)

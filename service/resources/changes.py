@@ -18,26 +18,18 @@ from litestar import Controller, Request, Response, get
 from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
 
 from service.db import Db
+from service.listing.columns import column_type
+from service.listing.cursor import Cursor, decode_cursor, encode_cursor, query_binding
+from service.listing.envelope import PageInfo, PageLinks, Total, page_url
+from service.listing.handlers import cursor_secret
+from service.listing.params import parse_count, parse_limit, reject_unknown, single_param
 from service.models import Change, table_of
-from service.query import (
-    Cursor,
-    PageInfo,
-    PageLinks,
-    Total,
-    column_type,
-    cursor_secret,
-    decode_cursor,
-    encode_cursor,
-    page_url,
-    parse_count,
-    parse_limit,
-    query_binding,
-    reject_unknown,
-    single_param,
-)
+from service.resources.registry import WRITABLE
 from service.web.errors import COMMON_ERRORS, invalid
 
-RESOURCES = ("articles", "initiatives", "metrics", "organisations")
+RESOURCES = tuple(r.name for r in WRITABLE)
+# A Literal built from the registry: the resources curators can write.
+ResourceName = Literal[RESOURCES]  # type: ignore[valid-type]
 PARAMS = frozenset({"since", "resource", "limit", "cursor", "count"})
 changes = table_of(Change)
 # A change id, or an RFC 3339 time with offset (days ≤ 28 here only so every string the
@@ -68,7 +60,7 @@ class ChangeOut(msgspec.Struct):
     id: int
     at: datetime
     actor: Actor
-    resource: Literal["articles", "initiatives", "metrics", "organisations"]
+    resource: ResourceName
     record_id: str
     action: Literal["create", "update", "delete", "restore"]
     revision: int
@@ -174,11 +166,11 @@ class ChangesController(Controller):
         responses=COMMON_ERRORS,
     )
     async def list_changes(self, request: Request[Any, Any, Any], db: Db) -> Response[ChangePage]:
-        reject_unknown(request, PARAMS)
-        limit = parse_limit(request)
-        count = parse_count(request)
-        since = parse_since(single_param(request, "since"))
-        resource = single_param(request, "resource")
+        reject_unknown(request.query_params, PARAMS)
+        limit = parse_limit(request.query_params)
+        count = parse_count(request.query_params)
+        since = parse_since(single_param(request.query_params, "since"))
+        resource = single_param(request.query_params, "resource")
         if resource is not None and resource not in RESOURCES:
             raise invalid("resource", "expected one of: " + ", ".join(RESOURCES))
         where = [c for c in (_since(since),) if c is not None]
@@ -187,7 +179,7 @@ class ChangesController(Controller):
         secret = cursor_secret(request)
         canonical_since = since.isoformat() if isinstance(since, datetime) else since
         binding = query_binding(secret, "/v1/changes", [canonical_since, resource], ["id"])
-        raw_cursor = single_param(request, "cursor")
+        raw_cursor = single_param(request.query_params, "cursor")
         keys = [column_type(changes.c.id)]
         cursor = decode_cursor(raw_cursor, secret, binding, keys) if raw_cursor else None
         if cursor is not None and cursor.direction != "next":

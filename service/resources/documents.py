@@ -9,24 +9,16 @@ import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.listing.envelope import Facets, PageInfo, PageLinks, Total
+from service.listing.handlers import detail_response, list_response
+from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.spec import FilterField, ListSpec, Row, SortKey
 from service.models import Document, table_of
-from service.query import (
-    Facets,
-    FilterField,
-    ListSpec,
-    PageInfo,
-    PageLinks,
-    Row,
-    SortKey,
-    Total,
-    detail_operation_class,
-    detail_response,
-    list_response,
-    operation_class,
-)
 from service.resources.common import ResourceId, Span
+from service.resources.resource import Resource
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 
@@ -123,6 +115,12 @@ DOCUMENTS: ListSpec[DocumentOut] = ListSpec(
 )
 
 
+async def load_detail(conn: AsyncConnection, document_id: str) -> DocumentDetail | None:
+    """A document with its full text."""
+    row = (await conn.execute(sa.select(t).where(c.id == document_id))).mappings().first()
+    return None if row is None else DocumentDetail(**_fields(row), text=row["text"])
+
+
 class DocumentController(Controller):
     path = "/documents"
     tags = ["Documents"]
@@ -150,8 +148,22 @@ class DocumentController(Controller):
     async def get_document(
         self, request: Request[Any, Any, Any], db: Db, document_id: ResourceId
     ) -> Response[DocumentDetail]:
-        row = (await db.execute(sa.select(t).where(c.id == document_id))).mappings().first()
-        if row is None:
+        body = await load_detail(db, document_id)
+        if body is None:
             raise NotFoundException(f"No document with id {document_id!r}")
-        body = DocumentDetail(**_fields(row), text=row["text"])
         return await detail_response(request, db, DOCUMENTS, body)
+
+
+RESOURCE = Resource(
+    name="documents",
+    singular="document",
+    tag="Documents",
+    description="The source newspaper pages, with their full text.",
+    spec=DOCUMENTS,
+    detail_type=DocumentDetail,
+    load_detail=load_detail,
+    controller=DocumentController,
+    example_id="lishui-2022-08-page",
+    search=None,
+    writable=False,
+)

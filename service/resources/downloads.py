@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
 from service.downloads import Bundle, DownloadFile, TooLarge, build_bundle, current_version
-from service.query import reject_unknown
+from service.listing.params import reject_unknown
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS, problem_spec
 
 # Versioned URLs are immutable: cache them for a year (RFC 8246).
@@ -101,7 +101,7 @@ class DownloadsController(Controller):
         responses=COMMON_ERRORS,
     )
     async def list_downloads(self, request: Request[Any, Any, Any], db: Db) -> DownloadIndex:
-        reject_unknown(request, frozenset())
+        reject_unknown(request.query_params, frozenset())
         bundle = await _bundles(request.app.state).get(db)
         return DownloadIndex(
             bundle.version, [_link(bundle.version, f) for f in bundle.files.values()]
@@ -129,7 +129,7 @@ class DownloadsController(Controller):
         version: Annotated[int, Parameter(description="Dataset version, from the index.", ge=0)],
         name: Annotated[str, Parameter(description="File name, from the index.", max_length=80)],
     ) -> Response[bytes]:
-        reject_unknown(request, frozenset())
+        reject_unknown(request.query_params, frozenset())
         bundle = await _bundles(request.app.state).get(db)
         if version < bundle.version:
             raise HTTPException(

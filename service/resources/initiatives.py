@@ -13,6 +13,22 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.listing.envelope import Facets, PageInfo, PageLinks, Total
+from service.listing.handlers import detail_response, list_response
+from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.spec import (
+    KEY_OPS,
+    RELATION_OPS,
+    TEXT_OPS,
+    FilterField,
+    ListSpec,
+    Relation,
+    Row,
+    SortKey,
+    link_filter,
+    region_field,
+)
+from service.listing.sql import fetch_item
 from service.models import (
     Article,
     ArticleInitiative,
@@ -21,29 +37,9 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.query import (
-    KEY_OPS,
-    RELATION_OPS,
-    TEXT_OPS,
-    Facets,
-    FilterField,
-    ListSpec,
-    PageInfo,
-    PageLinks,
-    Relation,
-    Row,
-    SortKey,
-    Total,
-    detail_operation_class,
-    detail_response,
-    fetch_item,
-    link_filter,
-    list_response,
-    operation_class,
-    region_field,
-)
 from service.resources.common import Mention, ResourceId, Span
 from service.resources.organisations import ROLES, RoleLink
+from service.resources.resource import Resource, SearchText
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 INITIATIVE_KINDS = (
@@ -256,3 +252,18 @@ class InitiativeController(Controller):
         if body is None:
             raise NotFoundException(f"No initiative with id {initiative_id!r}")
         return await detail_response(request, db, INITIATIVES, body)
+
+
+RESOURCE = Resource(
+    name="initiatives",
+    singular="initiative",
+    tag="Initiatives",
+    description="Programmes, brands, apps and projects the articles name.",
+    spec=INITIATIVES,
+    detail_type=InitiativeDetail,
+    load_detail=load_detail,
+    controller=InitiativeController,
+    example_id="liu-dong-gong-xiao-gong-fu-che",
+    search=SearchText("name", ("name_en", "aliases", "summary")),
+    writable=True,
+)

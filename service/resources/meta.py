@@ -7,7 +7,7 @@ prose (field descriptions and units) is written here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +18,8 @@ from litestar import Controller, Request, get
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.listing.params import reject_unknown
+from service.listing.spec import ListSpec
 from service.models import (
     ArticleContributor,
     Dataset,
@@ -26,18 +28,16 @@ from service.models import (
     Metric,
     table_of,
 )
-from service.query import ListSpec, reject_unknown
-from service.resources.articles import ARTICLE_KINDS, ARTICLES, CONTRIBUTOR_ROLES, ArticleDetail
-from service.resources.documents import DOCUMENTS, DocumentDetail
-from service.resources.initiatives import INITIATIVE_KINDS, INITIATIVES, InitiativeDetail
-from service.resources.metrics import METRIC_KINDS, METRICS, MetricOut
+from service.resources.articles import ARTICLE_KINDS, ARTICLES, CONTRIBUTOR_ROLES
+from service.resources.initiatives import INITIATIVE_KINDS, INITIATIVES
+from service.resources.metrics import METRIC_KINDS
 from service.resources.organisations import (
     ORGANISATION_KINDS,
     ORGANISATIONS,
     ROLES,
-    OrganisationDetail,
 )
-from service.resources.regions import REGION_LEVELS, REGIONS, RegionOut
+from service.resources.regions import REGION_LEVELS, REGIONS
+from service.resources.registry import RESOURCES
 from service.web.errors import COMMON_ERRORS
 
 # ---------------------------------------------------------------- wire types
@@ -157,14 +157,6 @@ class Meta(msgspec.Struct):
 # ---------------------------------------------------------------- the dictionary's prose
 
 # (list spec, detail Struct, description): the list item Struct comes from the spec's page type.
-RESOURCES: Sequence[tuple[ListSpec[Any], type[msgspec.Struct], str]] = (
-    (ARTICLES, ArticleDetail, "News items, features, photo captions and banners on the pages."),
-    (INITIATIVES, InitiativeDetail, "Programmes, brands, apps and projects the articles name."),
-    (METRICS, MetricOut, "Every figure stated in the sources, normalised to base units."),
-    (ORGANISATIONS, OrganisationDetail, "Bodies, companies, banks and alliances named."),
-    (REGIONS, RegionOut, "Lishui city and its county-level divisions (GB/T 2260)."),
-    (DOCUMENTS, DocumentDetail, "The source newspaper pages, with their full text."),
-)
 
 SPAN_UNIT = "Unicode code points, end exclusive"
 
@@ -363,7 +355,9 @@ def resource_doc(spec: ListSpec[Any], detail: type[Any], description: str) -> Re
 
 
 # The static part is computed once: it depends on code only.
-RESOURCE_DOCS: list[ResourceDoc] = [resource_doc(*entry) for entry in RESOURCES]
+RESOURCE_DOCS: list[ResourceDoc] = [
+    resource_doc(r.spec, r.detail_type, r.description) for r in RESOURCES
+]
 
 
 async def _counts(conn: AsyncConnection, column: sa.ColumnElement[Any]) -> dict[str | None, int]:
@@ -457,7 +451,7 @@ class MetaController(Controller):
     )
     async def get_meta(self, request: Request[Any, Any, Any], db: Db) -> Meta:
         # Like the lists, take no parameters silently: a typo is a 400.
-        reject_unknown(request, frozenset())
+        reject_unknown(request.query_params, frozenset())
         return Meta(
             api_version=request.app.openapi_config.version if request.app.openapi_config else "",
             openapi="/schema/openapi.json",
@@ -472,24 +466,6 @@ class MetaController(Controller):
 
 # ---------------------------------------------------------------- the same prose in OpenAPI
 
-# A representative record per resource, as its example in the OpenAPI schema.
-EXAMPLE_IDS = {
-    "articles": "tai-long-yin-hang-zhu-qi-shu-kun",
-    "initiatives": "liu-dong-gong-xiao-gong-fu-che",
-    "metrics": "qiang-cun-gong-si-li-run",
-    "organisations": "tai-long-yin-hang-li-shui-fen-hang",
-    "regions": "lian-du-qu",
-    "documents": "lishui-2022-08-page",
-}
-_TABLE_OF_RESOURCE = {
-    "articles": "article",
-    "initiatives": "initiative",
-    "metrics": "metric",
-    "organisations": "organisation",
-    "regions": "region",
-    "documents": "document",
-}
-
 
 def _examples() -> dict[str, dict[str, Any]]:
     """Wire examples built from the curated seed records (empty if the seed is not shipped)."""
@@ -500,9 +476,10 @@ def _examples() -> dict[str, dict[str, Any]]:
     except (SeedError, OSError):
         return {}
     examples: dict[str, dict[str, Any]] = {}
-    for spec, _detail, _ in RESOURCES:
-        rows = {r["id"]: r for r in tables[_TABLE_OF_RESOURCE[spec.resource]]}
-        row = rows.get(EXAMPLE_IDS[spec.resource])
+    for resource in RESOURCES:
+        spec = resource.spec
+        rows = {r["id"]: r for r in tables[resource.singular]}
+        row = rows.get(resource.example_id)
         if row is not None:
             item = msgspec.to_builtins(spec.to_item(row, {}))
             if spec.resource == "articles":
@@ -517,7 +494,8 @@ def describe_openapi(schema: Any) -> None:
     OpenAPI."""
     components = schema.components.schemas if schema.components else {}
     examples = _examples()
-    for spec, detail, _ in RESOURCES:
+    for resource in RESOURCES:
+        spec, detail = resource.spec, resource.detail_type
         item = _item_struct(spec)
         for struct in {item, detail}:
             component = components.get(struct.__name__)

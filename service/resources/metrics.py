@@ -12,28 +12,24 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
-from service.models import Metric, table_of
-from service.query import (
+from service.listing.envelope import Facets, PageInfo, PageLinks, Total
+from service.listing.handlers import detail_response, list_response
+from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.spec import (
     KEY_OPS,
     NUMBER_OPS,
     TEXT_OPS,
-    Facets,
     FilterField,
     ListSpec,
-    PageInfo,
-    PageLinks,
     Relation,
     Row,
     SortKey,
-    Total,
-    detail_operation_class,
-    detail_response,
-    fetch_item,
-    list_response,
-    operation_class,
     region_field,
 )
+from service.listing.sql import fetch_item
+from service.models import Metric, table_of
 from service.resources.common import ResourceId, Span
+from service.resources.resource import Resource, SearchText
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 METRIC_KINDS = (
@@ -251,3 +247,18 @@ class MetricController(Controller):
         if item is None:
             raise NotFoundException(f"No metric with id {metric_id!r}")
         return await detail_response(request, db, METRICS, item)
+
+
+RESOURCE = Resource(
+    name="metrics",
+    singular="metric",
+    tag="Metrics",
+    description="Every figure stated in the sources, normalised to base units.",
+    spec=METRICS,
+    detail_type=MetricOut,
+    load_detail=load_detail,
+    controller=MetricController,
+    example_id="qiang-cun-gong-si-li-run",
+    search=SearchText("subject", ("subject_en", "raw", "quote")),
+    writable=True,
+)

@@ -12,6 +12,22 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.listing.envelope import Facets, PageInfo, PageLinks, Total
+from service.listing.handlers import detail_response, list_response
+from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.spec import (
+    KEY_OPS,
+    RELATION_OPS,
+    TEXT_OPS,
+    FilterField,
+    ListSpec,
+    Relation,
+    Row,
+    SortKey,
+    link_filter,
+    region_field,
+)
+from service.listing.sql import fetch_item
 from service.models import (
     Article,
     ArticleOrganisation,
@@ -20,28 +36,8 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.query import (
-    KEY_OPS,
-    RELATION_OPS,
-    TEXT_OPS,
-    Facets,
-    FilterField,
-    ListSpec,
-    PageInfo,
-    PageLinks,
-    Relation,
-    Row,
-    SortKey,
-    Total,
-    detail_operation_class,
-    detail_response,
-    fetch_item,
-    link_filter,
-    list_response,
-    operation_class,
-    region_field,
-)
 from service.resources.common import Mention, ResourceId, Span
+from service.resources.resource import Resource, SearchText
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 ORGANISATION_KINDS = (
@@ -242,3 +238,18 @@ class OrganisationController(Controller):
         if body is None:
             raise NotFoundException(f"No organisation with id {organisation_id!r}")
         return await detail_response(request, db, ORGANISATIONS, body)
+
+
+RESOURCE = Resource(
+    name="organisations",
+    singular="organisation",
+    tag="Organisations",
+    description="Bodies, companies, banks and alliances named.",
+    spec=ORGANISATIONS,
+    detail_type=OrganisationDetail,
+    load_detail=load_detail,
+    controller=OrganisationController,
+    example_id="tai-long-yin-hang-li-shui-fen-hang",
+    search=SearchText("name", ("name_en", "aliases")),
+    writable=True,
+)

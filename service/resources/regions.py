@@ -8,29 +8,26 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
-from service.models import Region, table_of
-from service.query import (
+from service.listing.envelope import Facets, PageInfo, PageLinks, Total
+from service.listing.handlers import detail_response, list_response
+from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
-    Facets,
     FilterField,
     ListSpec,
-    PageInfo,
-    PageLinks,
     Relation,
     Row,
     SortKey,
-    Total,
-    detail_operation_class,
-    detail_response,
-    fetch_item,
-    list_response,
-    operation_class,
     region_filter,
 )
+from service.listing.sql import fetch_item
+from service.models import Region, table_of
 from service.resources.common import ResourceId
+from service.resources.resource import Resource
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 REGION_LEVELS = ("province", "prefecture", "county", "development_zone")
@@ -127,6 +124,10 @@ REGIONS: ListSpec[RegionOut] = ListSpec(
 )
 
 
+async def load_detail(conn: AsyncConnection, region_id: str) -> RegionOut | None:
+    return await fetch_item(conn, REGIONS, region_id)
+
+
 class RegionController(Controller):
     path = "/regions"
     tags = ["Regions"]
@@ -152,7 +153,22 @@ class RegionController(Controller):
     async def get_region(
         self, request: Request[Any, Any, Any], db: Db, region_id: ResourceId
     ) -> Response[RegionOut]:
-        item = await fetch_item(db, REGIONS, region_id)
+        item = await load_detail(db, region_id)
         if item is None:
             raise NotFoundException(f"No region with id {region_id!r}")
         return await detail_response(request, db, REGIONS, item)
+
+
+RESOURCE = Resource(
+    name="regions",
+    singular="region",
+    tag="Regions",
+    description="Lishui city and its county-level divisions (GB/T 2260).",
+    spec=REGIONS,
+    detail_type=RegionOut,
+    load_detail=load_detail,
+    controller=RegionController,
+    example_id="lian-du-qu",
+    search=None,
+    writable=False,
+)

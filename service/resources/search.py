@@ -12,30 +12,21 @@ from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Sc
 from service.db import Db
 from service.fulltext import MAX_QUERY_LENGTH, SEARCHABLE, entries, highlight, match_clause
 from service.fulltext import parse_query as parse_search
-from service.query import (
-    MAX_IN_VALUES,
-    SEARCH_PATTERN,
-    PageInfo,
-    PageLinks,
-    Total,
-    column_type,
-    cursor_secret,
-    decode_cursor,
-    name_list,
-    neighbour_cursors,
-    page_url,
-    parse_count,
-    parse_limit,
-    query_binding,
-    reject_unknown,
-    scan_keyset,
-    single_param,
-)
+from service.listing.columns import column_type
+from service.listing.cursor import decode_cursor, query_binding
+from service.listing.envelope import PageInfo, PageLinks, Total, page_url
+from service.listing.handlers import cursor_secret
+from service.listing.openapi import SEARCH_PATTERN
+from service.listing.params import name_list, parse_count, parse_limit, reject_unknown, single_param
+from service.listing.spec import MAX_IN_VALUES
+from service.listing.sql import neighbour_cursors, scan_keyset
 from service.resources.common import Span
+from service.resources.registry import SEARCHABLE as SEARCHABLE_RESOURCES
 from service.web.errors import COMMON_ERRORS, invalid
 
-SEARCH_TYPES = ("articles", "initiatives", "metrics", "organisations")
-SearchType = Literal["articles", "initiatives", "metrics", "organisations"]
+SEARCH_TYPES = tuple(r.name for r in SEARCHABLE_RESOURCES)
+# A Literal built from the registry, so OpenAPI lists exactly the searchable resources.
+SearchType = Literal[SEARCH_TYPES]  # type: ignore[valid-type]
 PARAMS = frozenset({"q", "type", "limit", "cursor", "count"})
 # Results are ordered by (type, id) so both databases page through them identically.
 KEYS = ((entries.c.resource, False), (entries.c.record_id, False))
@@ -139,8 +130,8 @@ class SearchController(Controller):
         responses=COMMON_ERRORS,
     )
     async def search(self, request: Request[Any, Any, Any], db: Db) -> Response[SearchPage]:
-        reject_unknown(request, PARAMS)
-        text = single_param(request, "q")
+        reject_unknown(request.query_params, PARAMS)
+        text = single_param(request.query_params, "q")
         if text is None:
             raise invalid("q", "required")
         if len(text) > MAX_QUERY_LENGTH:
@@ -148,17 +139,17 @@ class SearchController(Controller):
         query = parse_search(text) if SEARCHABLE.search(text) else None
         if query is None:
             raise invalid("q", "nothing searchable: use Chinese characters, letters or digits")
-        types = name_list(request, "type")
+        types = name_list(request.query_params, "type")
         if any(t not in SEARCH_TYPES for t in types):
             raise invalid("type", "expected any of: " + ", ".join(SEARCH_TYPES))
-        limit = parse_limit(request)
-        count = parse_count(request)
+        limit = parse_limit(request.query_params)
+        count = parse_count(request.query_params)
 
         secret = cursor_secret(request)
         binding = query_binding(
             secret, "/v1/search", [list(query.phrases), sorted(set(types))], ["type", "id"]
         )
-        raw_cursor = single_param(request, "cursor")
+        raw_cursor = single_param(request.query_params, "cursor")
         cursor = (
             decode_cursor(raw_cursor, secret, binding, [column_type(c) for c, _ in KEYS])
             if raw_cursor
