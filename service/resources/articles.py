@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
@@ -39,7 +39,7 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, ResourceId, Span
+from service.resources.common import Mention, ResourceId, Span, doc
 from service.resources.resource import Resource, SearchText
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
@@ -64,30 +64,44 @@ class Repair(msgspec.Struct):
 
 
 class ArticleOut(msgspec.Struct):
-    id: str
-    document: str
-    position: int
-    kind: str
-    section: str | None
-    kicker: str | None
-    headline: str
-    subheadline: str | None
-    byline: str | None
-    contributors: list[Byline]
-    region: str | None
-    body: list[str]
-    continued_on: str | None
-    span: Span
-    repairs: list[Repair]
-    notes: list[str]
-    null_reasons: dict[str, str]
+    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    document: Annotated[str, doc("Source document id (`/v1/documents/{id}` has the full text).")]
+    position: Annotated[int, doc("Order of the item on its page (0 = first).")]
+    kind: Annotated[str, doc("Kind of item; see `enumerations.article_kinds`.")]
+    section: Annotated[str | None, doc("Section or column banner the item runs under.")]
+    kicker: Annotated[str | None, doc("Kicker (引题) above the headline.")]
+    headline: Annotated[str, doc("Headline (主题).")]
+    subheadline: Annotated[str | None, doc("Subheadline (副题).")]
+    byline: Annotated[str | None, doc("Byline as printed.")]
+    contributors: Annotated[list[Byline], doc("Credited contributors with role and staff title.")]
+    region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+    body: Annotated[list[str], doc("Body paragraphs, with layout repairs applied.")]
+    continued_on: Annotated[str | None, doc("Page the article continues on (下转…), if any.")]
+    span: Annotated[
+        Span,
+        doc(
+            "Where `quote` (or the record) sits in the document text: {start, end}.",
+            "Unicode code points, end exclusive",
+        ),
+    ]
+    repairs: Annotated[
+        list[Repair], doc("Layout repairs applied to the body text (the source is untouched).")
+    ]
+    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
+    null_reasons: Annotated[
+        dict[str, str], doc("Why each null field is null: field name → reason.")
+    ]
 
 
 class ArticleDetail(ArticleOut):
     """An article with the organisations and initiatives it names, each with its quote."""
 
-    organisations: list[Mention]
-    initiatives: list[Mention]
+    organisations: Annotated[
+        list[Mention], doc("Organisations named, each with its first quoted mention.")
+    ]
+    initiatives: Annotated[
+        list[Mention], doc("Initiatives named, each with its first quoted mention.")
+    ]
 
 
 class ArticlePage(msgspec.Struct, omit_defaults=True):

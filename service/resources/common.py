@@ -33,3 +33,11 @@ class Mention(msgspec.Struct):
     article: str
     quote: str
     span: Span
+
+
+def doc(text: str, unit: str | None = None) -> msgspec.Meta:
+    """A field's documentation, declared on the field itself: OpenAPI shows it (with the unit),
+    `/v1/meta` reads it back (`service/resources/meta.py`)."""
+    if unit is None:
+        return msgspec.Meta(description=text)
+    return msgspec.Meta(description=f"{text} Unit: {unit}.", extra={"unit": unit})

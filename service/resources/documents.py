@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from service.listing.handlers import detail_response, list_response
 from service.listing.openapi import detail_operation_class, operation_class
 from service.listing.spec import FilterField, ListSpec, Row, SortKey
 from service.models import Document, table_of
-from service.resources.common import ResourceId, Span
+from service.resources.common import ResourceId, Span, doc
 from service.resources.resource import Resource
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
@@ -33,21 +33,27 @@ class DateBasis(msgspec.Struct):
 class DocumentOut(msgspec.Struct):
     """A source page. Spans elsewhere in the API index into its `text` (detail only)."""
 
-    id: str
-    source: str
-    title: str | None
-    publisher: str | None
-    date_estimate: str
-    date_precision: str
-    date_basis: list[DateBasis]
-    sha256: str
-    char_count: int
-    notes: list[str]
-    null_reasons: dict[str, str]
+    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    source: Annotated[str, doc("File name of the source page as received.")]
+    title: Annotated[str | None, doc("Title of the page, where known.")]
+    publisher: Annotated[str | None, doc("Publisher, where known.")]
+    date_estimate: Annotated[
+        str, doc("Estimated publication date (ISO 8601, to `date_precision`).")
+    ]
+    date_precision: Annotated[str, doc("Precision of `date_estimate` (day, month, year).")]
+    date_basis: Annotated[
+        list[DateBasis], doc("Quoted evidence for the date estimate and the reasoning.")
+    ]
+    sha256: Annotated[str, doc("SHA-256 of the source file, to verify a copy.")]
+    char_count: Annotated[int, doc("Length of `text`.", "Unicode code points")]
+    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
+    null_reasons: Annotated[
+        dict[str, str], doc("Why each null field is null: field name → reason.")
+    ]
 
 
 class DocumentDetail(DocumentOut):
-    text: str
+    text: Annotated[str, doc("Full text of the page; every `span` indexes into it.")]
 
 
 class DocumentPage(msgspec.Struct, omit_defaults=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
@@ -37,7 +37,7 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, ResourceId, Span
+from service.resources.common import Mention, ResourceId, Span, doc
 from service.resources.organisations import ROLES, RoleLink
 from service.resources.resource import Resource, SearchText
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
@@ -58,23 +58,25 @@ INITIATIVE_KINDS = (
 
 
 class InitiativeOut(msgspec.Struct):
-    id: str
-    name: str
-    name_en: str | None
-    kind: str
-    summary: str | None
-    region: str | None
-    parent: str | None
-    aliases: list[str]
-    organisations: list[RoleLink]
-    notes: list[str]
-    null_reasons: dict[str, str]
+    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    name: Annotated[str, doc("Name as written in the sources (Chinese).")]
+    name_en: Annotated[str | None, doc("English name (curator's translation).")]
+    kind: Annotated[str, doc("Kind of initiative; see `enumerations.initiative_kinds`.")]
+    summary: Annotated[str | None, doc("One-line curator summary.")]
+    region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+    parent: Annotated[str | None, doc("Id of the initiative this one belongs to.")]
+    aliases: Annotated[list[str], doc("Other names used for it in the sources.")]
+    organisations: Annotated[list[RoleLink], doc("Organisations involved, with their role.")]
+    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
+    null_reasons: Annotated[
+        dict[str, str], doc("Why each null field is null: field name → reason.")
+    ]
 
 
 class InitiativeDetail(InitiativeOut):
     """An initiative with every article mention (quote + span)."""
 
-    mentions: list[Mention]
+    mentions: Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
 
 
 class InitiativePage(msgspec.Struct, omit_defaults=True):

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, get
+from litestar.openapi.spec import Reference, Schema
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
@@ -158,78 +159,6 @@ class Meta(msgspec.Struct):
 
 # (list spec, detail Struct, description): the list item Struct comes from the spec's page type.
 
-SPAN_UNIT = "Unicode code points, end exclusive"
-
-# Field descriptions and units: `resource.field` first, then `field` for every resource.
-FIELD_DOCS: dict[str, tuple[str, str | None]] = {
-    "id": ("Stable readable slug (pinyin); never reused.", None),
-    "name": ("Name as written in the sources (Chinese).", None),
-    "name_en": ("English name (curator's translation).", None),
-    "aliases": ("Other names used for it in the sources.", None),
-    "notes": ("Curator notes: ambiguities, source defects, judgement calls.", None),
-    "null_reasons": ("Why each null field is null: field name → reason.", None),
-    "region": ("Region id (`/v1/regions/{id}`).", None),
-    "document": ("Source document id (`/v1/documents/{id}` has the full text).", None),
-    "article": ("Article id the record comes from (`/v1/articles/{id}`).", None),
-    "quote": ("Verbatim text in the source document.", None),
-    "span": ("Where `quote` (or the record) sits in the document text: {start, end}.", SPAN_UNIT),
-    "mentions": ("Every article mention, each with its quote and span.", None),
-    "articles.position": ("Order of the item on its page (0 = first).", None),
-    "articles.kind": ("Kind of item; see `enumerations.article_kinds`.", None),
-    "articles.section": ("Section or column banner the item runs under.", None),
-    "articles.kicker": ("Kicker (引题) above the headline.", None),
-    "articles.headline": ("Headline (主题).", None),
-    "articles.subheadline": ("Subheadline (副题).", None),
-    "articles.byline": ("Byline as printed.", None),
-    "articles.contributors": ("Credited contributors with role and staff title.", None),
-    "articles.body": ("Body paragraphs, with layout repairs applied.", None),
-    "articles.continued_on": ("Page the article continues on (下转…), if any.", None),
-    "articles.repairs": (
-        "Layout repairs applied to the body text (the source is untouched).",
-        None,
-    ),
-    "articles.organisations": ("Organisations named, each with its first quoted mention.", None),
-    "articles.initiatives": ("Initiatives named, each with its first quoted mention.", None),
-    "initiatives.kind": ("Kind of initiative; see `enumerations.initiative_kinds`.", None),
-    "initiatives.summary": ("One-line curator summary.", None),
-    "initiatives.parent": ("Id of the initiative this one belongs to.", None),
-    "initiatives.organisations": ("Organisations involved, with their role.", None),
-    "metrics.subject": ("What is counted, as phrased in the source (Chinese).", None),
-    "metrics.subject_en": ("English gloss of the subject.", None),
-    "metrics.kind": ("Kind of figure; see `enumerations.metric_kinds`.", None),
-    "metrics.value": (
-        "The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written).",
-        "the record's `unit`",
-    ),
-    "metrics.unit": ("Base unit (元, 个, %, 亩 …); null for a bare number.", None),
-    "metrics.raw": ("The figure as written, e.g. `1.34亿元`.", None),
-    "metrics.qualifier": ("Approximation marker (余, 以上, 近, 超, 约 …).", None),
-    "metrics.cumulative": ("Stated as cumulative (累计).", None),
-    "metrics.period": ("Period as written (上半年, 今年以来 …).", None),
-    "metrics.initiative": ("Initiative the figure is about (`/v1/initiatives/{id}`).", None),
-    "metrics.organisation": ("Organisation the figure is about (`/v1/organisations/{id}`).", None),
-    "metrics.growth_of": ("For a change rate: id of the metric it qualifies.", None),
-    "organisations.kind": ("Kind of organisation; see `enumerations.organisation_kinds`.", None),
-    "organisations.parent": ("Id of the parent organisation.", None),
-    "organisations.initiatives": ("Initiatives it takes part in, with its role.", None),
-    "regions.name_en": ("English name.", None),
-    "regions.level": ("Administrative level; see `enumerations.region_levels`.", None),
-    "regions.code": ("GB/T 2260 administrative division code.", None),
-    "regions.parent": ("Id of the enclosing region.", None),
-    "documents.source": ("File name of the source page as received.", None),
-    "documents.title": ("Title of the page, where known.", None),
-    "documents.publisher": ("Publisher, where known.", None),
-    "documents.date_estimate": (
-        "Estimated publication date (ISO 8601, to `date_precision`).",
-        None,
-    ),
-    "documents.date_precision": ("Precision of `date_estimate` (day, month, year).", None),
-    "documents.date_basis": ("Quoted evidence for the date estimate and the reasoning.", None),
-    "documents.sha256": ("SHA-256 of the source file, to verify a copy.", None),
-    "documents.char_count": ("Length of `text`.", "Unicode code points"),
-    "documents.text": ("Full text of the page; every `span` indexes into it.", None),
-}
-
 LICENCE = Licence(
     code="MIT",
     data="Curated from public newspaper text (two pages of a Lishui city newspaper, 2022) for "
@@ -293,13 +222,22 @@ def _item_struct(spec: ListSpec[Any]) -> type[msgspec.Struct]:
     raise TypeError(f"{spec.page_type.__name__} has no `data: list[Struct]` field")
 
 
-def _field_docs(resource: str, item: type[Any], detail: type[Any]) -> list[FieldDoc]:
+def _described(info: msgspec.inspect.Type) -> tuple[msgspec.inspect.Type, str | None, str | None]:
+    """The field's type without its `doc(...)` metadata, its description and its unit."""
+    if not isinstance(info, msgspec.inspect.Metadata):
+        return info, None, None
+    unit = (info.extra or {}).get("unit")
+    text = (info.extra_json_schema or {}).get("description")
+    if text is not None and unit is not None:
+        text = text.removesuffix(f" Unit: {unit}.")
+    return info.type, text, unit
+
+
+def _field_docs(item: type[Any], detail: type[Any]) -> list[FieldDoc]:
     listed = {f.name for f in msgspec.structs.fields(item)}
     docs: list[FieldDoc] = []
     for f in msgspec.structs.fields(detail):
-        info = msgspec.inspect.type_info(f.type)
-        doc = FIELD_DOCS.get(f"{resource}.{f.name}") or FIELD_DOCS.get(f.name)
-        description, unit = doc if doc is not None else (None, None)
+        info, description, unit = _described(msgspec.inspect.type_info(f.type))
         docs.append(
             FieldDoc(
                 name=f.encode_name,
@@ -330,7 +268,7 @@ def resource_doc(spec: ListSpec[Any], detail: type[Any], description: str) -> Re
         path=path,
         detail_path=path + "/{id}",
         description=description,
-        fields=_field_docs(spec.resource, _item_struct(spec), detail),
+        fields=_field_docs(_item_struct(spec), detail),
         filters=[
             FilterDoc(
                 name=flt.name,
@@ -489,22 +427,23 @@ def _examples() -> dict[str, dict[str, Any]]:
 
 
 def describe_openapi(schema: Any) -> None:
-    """Give every resource schema field its description (and unit) from FIELD_DOCS, and each
-    resource schema a real example from the seed data: one source of prose for /v1/meta and
-    OpenAPI."""
+    """Each resource schema gets a real example from the seed data. Field descriptions come from
+    the fields themselves (`doc(...)`); a described struct field is written `$ref` plus
+    `description` (OpenAPI 3.1), not the one-element `allOf` Litestar makes of it."""
     components = schema.components.schemas if schema.components else {}
+    for component in components.values():
+        for name, prop in (component.properties or {}).items():
+            component.properties[name] = _plain_reference(prop)
     examples = _examples()
     for resource in RESOURCES:
-        spec, detail = resource.spec, resource.detail_type
-        item = _item_struct(spec)
-        for struct in {item, detail}:
-            component = components.get(struct.__name__)
-            if component is None or not component.properties:
-                continue
-            for name, prop in component.properties.items():
-                doc = FIELD_DOCS.get(f"{spec.resource}.{name}") or FIELD_DOCS.get(name)
-                if doc is not None and hasattr(prop, "description"):
-                    text, unit = doc
-                    prop.description = f"{text} Unit: {unit}." if unit else text
-            if struct is item and spec.resource in examples:
-                component.examples = [examples[spec.resource]]
+        component = components.get(_item_struct(resource.spec).__name__)
+        if component is not None and resource.name in examples:
+            component.examples = [examples[resource.name]]
+
+
+def _plain_reference(prop: Any) -> Any:
+    if isinstance(prop, Schema) and prop.all_of and len(prop.all_of) == 1:
+        (target,) = prop.all_of
+        if isinstance(target, Reference) and prop.description:
+            return Reference(ref=target.ref, description=prop.description)
+    return prop

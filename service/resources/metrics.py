@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -28,7 +28,7 @@ from service.listing.spec import (
 )
 from service.listing.sql import fetch_item
 from service.models import Metric, table_of
-from service.resources.common import ResourceId, Span
+from service.resources.common import ResourceId, Span, doc
 from service.resources.resource import Resource, SearchText
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
@@ -48,26 +48,44 @@ METRIC_KINDS = (
 class MetricOut(msgspec.Struct):
     """A figure from the text. `value` is in base units (亿 = 1e8 and 万 = 1e4 applied)."""
 
-    id: str
-    subject: str
-    subject_en: str | None
-    kind: str
-    value: float
-    unit: str | None
-    raw: str
-    qualifier: str | None
-    cumulative: bool
-    period: str | None
-    region: str | None
-    article: str
-    document: str
-    initiative: str | None
-    organisation: str | None
-    growth_of: str | None
-    quote: str
-    span: Span
-    notes: list[str]
-    null_reasons: dict[str, str]
+    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    subject: Annotated[str, doc("What is counted, as phrased in the source (Chinese).")]
+    subject_en: Annotated[str | None, doc("English gloss of the subject.")]
+    kind: Annotated[str, doc("Kind of figure; see `enumerations.metric_kinds`.")]
+    value: Annotated[
+        float,
+        doc(
+            "The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written).",
+            "the record's `unit`",
+        ),
+    ]
+    unit: Annotated[str | None, doc("Base unit (元, 个, %, 亩 …); null for a bare number.")]
+    raw: Annotated[str, doc("The figure as written, e.g. `1.34亿元`.")]
+    qualifier: Annotated[str | None, doc("Approximation marker (余, 以上, 近, 超, 约 …).")]
+    cumulative: Annotated[bool, doc("Stated as cumulative (累计).")]
+    period: Annotated[str | None, doc("Period as written (上半年, 今年以来 …).")]
+    region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+    article: Annotated[str, doc("Article id the record comes from (`/v1/articles/{id}`).")]
+    document: Annotated[str, doc("Source document id (`/v1/documents/{id}` has the full text).")]
+    initiative: Annotated[
+        str | None, doc("Initiative the figure is about (`/v1/initiatives/{id}`).")
+    ]
+    organisation: Annotated[
+        str | None, doc("Organisation the figure is about (`/v1/organisations/{id}`).")
+    ]
+    growth_of: Annotated[str | None, doc("For a change rate: id of the metric it qualifies.")]
+    quote: Annotated[str, doc("Verbatim text in the source document.")]
+    span: Annotated[
+        Span,
+        doc(
+            "Where `quote` (or the record) sits in the document text: {start, end}.",
+            "Unicode code points, end exclusive",
+        ),
+    ]
+    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
+    null_reasons: Annotated[
+        dict[str, str], doc("Why each null field is null: field name → reason.")
+    ]
 
 
 class MetricPage(msgspec.Struct, omit_defaults=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, ResourceId, Span
+from service.resources.common import Mention, ResourceId, Span, doc
 from service.resources.resource import Resource, SearchText
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
@@ -59,15 +59,17 @@ ROLES = ("lead", "partner", "operator", "funder", "endorser", "participant")
 
 
 class OrganisationOut(msgspec.Struct):
-    id: str
-    name: str
-    name_en: str | None
-    kind: str
-    region: str | None
-    parent: str | None
-    aliases: list[str]
-    notes: list[str]
-    null_reasons: dict[str, str]
+    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    name: Annotated[str, doc("Name as written in the sources (Chinese).")]
+    name_en: Annotated[str | None, doc("English name (curator's translation).")]
+    kind: Annotated[str, doc("Kind of organisation; see `enumerations.organisation_kinds`.")]
+    region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+    parent: Annotated[str | None, doc("Id of the parent organisation.")]
+    aliases: Annotated[list[str], doc("Other names used for it in the sources.")]
+    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
+    null_reasons: Annotated[
+        dict[str, str], doc("Why each null field is null: field name → reason.")
+    ]
 
 
 class RoleLink(msgspec.Struct):
@@ -81,8 +83,8 @@ class RoleLink(msgspec.Struct):
 class OrganisationDetail(OrganisationOut):
     """An organisation with its initiatives and every article mention (quote + span)."""
 
-    initiatives: list[RoleLink]
-    mentions: list[Mention]
+    initiatives: Annotated[list[RoleLink], doc("Initiatives it takes part in, with its role.")]
+    mentions: Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
 
 
 class OrganisationPage(msgspec.Struct, omit_defaults=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -26,7 +26,7 @@ from service.listing.spec import (
 )
 from service.listing.sql import fetch_item
 from service.models import Region, table_of
-from service.resources.common import ResourceId
+from service.resources.common import ResourceId, doc
 from service.resources.resource import Resource
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
@@ -36,14 +36,16 @@ REGION_LEVELS = ("province", "prefecture", "county", "development_zone")
 class RegionOut(msgspec.Struct):
     """An administrative region. `code` is the GB/T 2260 division code."""
 
-    id: str
-    name: str
-    name_en: str
-    level: str
-    code: str | None
-    parent: str | None
-    aliases: list[str]
-    null_reasons: dict[str, str]
+    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    name: Annotated[str, doc("Name as written in the sources (Chinese).")]
+    name_en: Annotated[str, doc("English name.")]
+    level: Annotated[str, doc("Administrative level; see `enumerations.region_levels`.")]
+    code: Annotated[str | None, doc("GB/T 2260 administrative division code.")]
+    parent: Annotated[str | None, doc("Id of the enclosing region.")]
+    aliases: Annotated[list[str], doc("Other names used for it in the sources.")]
+    null_reasons: Annotated[
+        dict[str, str], doc("Why each null field is null: field name → reason.")
+    ]
 
 
 class RegionPage(msgspec.Struct, omit_defaults=True):
