@@ -61,9 +61,10 @@ LOG_DIR = ROOT / "bench" / "data" / "logs"
 CURSOR_SECRET = "bench-cursor-secret"
 METRICS_TOKEN = "bench-metrics-token-0123456789"  # the service's /metrics (cache hit counts)
 DEEP_ROW = 900_000  # the deep page starts after this many rows (90 % of them, if fewer)
-FACTS_VERSION = 2  # of `<db>.facts.json`
+FACTS_VERSION = 3  # of `<db>.facts.json`
 MISS_URLS = 50_000  # distinct ids and cursors for the cache-miss scenarios
 MISS_WORDS = 400  # distinct search words for search-miss
+FACET_FIELDS = ("unit", "region", "kind", "qualifier", "period", "cumulative")  # facet-miss pairs
 WRK_TIMEOUT = "30s"
 
 
@@ -497,7 +498,9 @@ def _miss_facts(conn: sqlite3.Connection, detail_ids: set[str]) -> dict[str, Any
         for a, b in itertools.pairwise(subject or ""):
             if "\u4e00" <= a <= "\u9fff" and "\u4e00" <= b <= "\u9fff":
                 bigrams[a + b] = bigrams.get(a + b, 0) + 1
-    words = sorted(bigrams, key=lambda w: (-bigrams[w], w))[:MISS_WORDS]
+    # Spread over the commonest 5 x MISS_WORDS: a few very common words (whose counts cover
+    # much of the table), most of them rarer, as people search.
+    words = sorted(bigrams, key=lambda w: (-bigrams[w], w))[: 5 * MISS_WORDS : 5]
     return {"miss_ids": ids, "positions": positions, "units": units, "words": words}
 
 
@@ -521,14 +524,13 @@ SCENARIOS = {
     "deep-miss": f"first-page query with a cursor at a different row per request ({MISS_URLS:,})",
     "filtered-miss": "unit=<one of the 3 commonest>&region=<li-shui-shi or a region in it>"
     "&value__gte=<that unit's median, a distinct decimal per request>&sort=-value&limit=50",
-    "facet-miss": "facet=unit&facet=region&limit=20 (whole table) alternating with "
-    "region=<r>&facet=unit&facet=kind&limit=20, each with a distinct value__gte below every value",
-    "search-miss": f"q=<one of {MISS_WORDS} frequent words>&limit=20 and a distinct value__gte "
-    "below every value",
+    "facet-miss": "[region=<none, li-shui-shi or a region in it>&]facet=<a>&facet=<b>"
+    f"&limit=<1..100>: {12 * 15 * 100:,} combinations of 2 of {len(FACET_FIELDS)} facet fields, "
+    "shuffled",
+    "search-miss": f"q=<one of {MISS_WORDS} words of the subjects>&limit=<1..50>: "
+    f"{MISS_WORDS * 50:,} combinations, shuffled",
 }
 MISS_SCENARIOS = [s for s in SCENARIOS if s.endswith("-miss")]
-# A lower bound below every value, distinct per request ("{n}": the request number; see LUA).
-NO_OP_BOUND = "-99999999{n}1"
 
 
 def _page_ok(body: Any, limit: int) -> str | None:
@@ -727,7 +729,7 @@ def prepare_service_miss(port: int, facts: Facts, cursor: str | None) -> dict[st
         problem = f"HTTP {status}: {str(body)[:200]}" if status != 200 else _page_ok(body, limit)
         if problem is None and limit > 1 and "data" in body and "id" not in body["data"][0]:
             problem = "items without ids"
-        if problem is None and any(not (body.get("facets") or {}).get(f) for f in facets):
+        if problem is None and any(f not in (body.get("facets") or {}) for f in facets):
             problem = f"facets {facets} missing: {sorted(body)}"
         if problem:
             return Prepared(skip=f"check failed: {problem}", distinct=True)
@@ -765,28 +767,26 @@ def prepare_service_miss(port: int, facts: Facts, cursor: str | None) -> dict[st
         for unit, median in facts.units
     ]
     out["filtered-miss"] = check(filtered, 50)
-    whole: list[tuple[str, str | int]] = [
-        ("facet", "unit"),
-        ("facet", "region"),
-        ("limit", 20),
-        ("value__gte", NO_OP_BOUND),
+    rng = random.Random(DEFAULT_SEED)
+    combos = [
+        (region, pair, limit)
+        for region in [None, *facts.li_shui_subtree]
+        for pair in itertools.combinations(FACET_FIELDS, 2)
+        for limit in range(1, 101)
     ]
-    facet_paths = []
-    for region in facts.li_shui_subtree[:4]:
-        facet_paths.append(template_url("/v1/metrics", whole))
-        selected: list[tuple[str, str | int]] = [
-            ("region", region),
-            ("facet", "unit"),
-            ("facet", "kind"),
-            ("limit", 20),
-        ]
-        facet_paths.append(template_url("/v1/metrics", [*selected, ("value__gte", NO_OP_BOUND)]))
-    out["facet-miss"] = check(facet_paths, 20, ("unit", "region"))
-    search = [
-        template_url("/v1/metrics", [("q", w), ("limit", 20), ("value__gte", NO_OP_BOUND)])
-        for w in facts.words
+    rng.shuffle(combos)
+    facet_paths = [
+        url(
+            "/v1/metrics",
+            [*([("region", r)] if r else []), ("facet", a), ("facet", b), ("limit", limit)],
+        )
+        for r, (a, b), limit in combos
     ]
-    out["search-miss"] = check(search, 20)
+    out["facet-miss"] = check(facet_paths, combos[0][2], combos[0][1])
+    queries = [(w, limit) for w in facts.words for limit in range(1, 51)]
+    rng.shuffle(queries)
+    search = [url("/v1/metrics", [("q", w), ("limit", limit)]) for w, limit in queries]
+    out["search-miss"] = check(search, queries[0][1])
     return out
 
 
@@ -978,16 +978,12 @@ def measure(server: Server, scenario: str, prep: Prepared, cfg: WrkConfig) -> Re
         name, scenario, "ok", note=prep.note, check_ms=round(single_ms, 2),
         example_path=expand(prep.paths[0], 0)[:300], distinct_urls=prep.distinct,
     )  # fmt: skip
-    before = server.cache_events()
     if single_ms * cfg.connections > cfg.duration * 1000 / 2:
         # Too slow for 32 connections to complete a meaningful number of requests in the
         # window (every latency would be queueing): measure one connection instead.
         _measure_sequential(server, prep, cfg, single_ms, result)
     else:
         _measure_wrk(server, prep, cfg, result)
-    after = server.cache_events()
-    if before is not None and after is not None:
-        result.cache = {k: after.get(k, 0) - before.get(k, 0) for k in ("hit", "miss")}
     result.load_average = round(os.getloadavg()[0], 2)
     log(
         f"  {name:17} {scenario:13} {result.rps:>9,.1f} rps  p50 {result.p50_ms:8.2f} ms  "
@@ -999,6 +995,15 @@ def measure(server: Server, scenario: str, prep: Prepared, cfg: WrkConfig) -> Re
     return result
 
 
+def cache_delta(
+    before: dict[str, int] | None, after: dict[str, int] | None
+) -> dict[str, int] | None:
+    """Response-cache hits and misses between two readings (the measured requests only)."""
+    if before is None or after is None:
+        return None
+    return {k: after.get(k, 0) - before.get(k, 0) for k in ("hit", "miss")}
+
+
 def _measure_sequential(
     server: Server, prep: Prepared, cfg: WrkConfig, single_ms: float, result: Result
 ) -> None:
@@ -1006,6 +1011,7 @@ def _measure_sequential(
     offset = WARMUP_OFFSET if prep.distinct else 0
     latencies: list[float] = []
     bad = 0
+    before = server.cache_events()
     started = time.monotonic()
     # At least 3 requests; beyond that, stop when the time of a measurement is spent.
     while len(latencies) < count and (
@@ -1023,6 +1029,7 @@ def _measure_sequential(
     result.requests = len(latencies)
     result.errors = {"status": bad} if bad else None
     result.mode = "sequential"
+    result.cache = cache_delta(before, server.cache_events())
     note = f"{single_ms:,.0f} ms per request: measured on 1 connection, {len(latencies)} requests"
     result.note = f"{result.note}; {note}" if result.note else note
 
@@ -1039,8 +1046,10 @@ def _measure_wrk(server: Server, prep: Prepared, cfg: WrkConfig, result: Result)
         wait_idle(server.port, idle_path)
         if prep.distinct:  # past every URL the warm-up sent, and those still in flight
             offset += warm["requests"] + 4 * cfg.connections
+    before = server.cache_events()
     data = run_wrk(server.port, prep.paths, cfg.duration, cfg, offset)
     waited = wait_idle(server.port, idle_path)
+    result.cache = cache_delta(before, server.cache_events())
     lat = data["latency_us"]
     errors = {k: v for k, v in data["errors"].items() if v}
     bad = data["errors"]["status"] or data["requests"] == 0
