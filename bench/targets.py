@@ -223,10 +223,14 @@ def summary(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
     return out
 
 
+def _servers(rows: Sequence[Row]) -> list[str]:
+    order = ["service", "service-nocache", "postgres", "postgres-nocache"]
+    return sorted({r["server"] for r in rows}, key=lambda s: [*order, s].index(s))
+
+
 def table(rows: Sequence[Row]) -> list[str]:
     """PASS/MISS per target and scenario (rows), per server (columns)."""
-    order = ["service", "service-nocache", "postgres", "postgres-nocache"]
-    servers = sorted({r["server"] for r in rows}, key=lambda s: [*order, s].index(s))
+    servers = _servers(rows)
     keys = list(dict.fromkeys((r["group"], r["target"], r["scenario"]) for r in rows))
     cells = {(r["group"], r["target"], r["scenario"], r["server"]): r for r in rows}
     head = f"{'group':15} {'target':38} {'scenario':14}" + "".join(f"{s:>19}" for s in servers)
@@ -252,14 +256,36 @@ def table(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
+def markdown(rows: Sequence[Row]) -> list[str]:
+    """The same table as Markdown (for the README or an issue's closing note)."""
+    servers = _servers(rows)
+    out = ["| group | target | scenario | " + " | ".join(f"`{s}`" for s in servers) + " |"]
+    out.append("|" + " --- |" * (3 + len(servers)))
+    cells = {(r["group"], r["target"], r["scenario"], r["server"]): r for r in rows}
+    for key in dict.fromkeys((r["group"], r["target"], r["scenario"]) for r in rows):
+        found = [cells.get((*key, s)) for s in servers]
+        text = [
+            ""
+            if r is None
+            else {True: "PASS ", False: "MISS ", None: "n/a"}[r["pass"]]
+            + (r["cell"] if r["pass"] is not None else "")
+            for r in found
+        ]
+        out.append(f"| {key[0]} | {key[1].replace('>=', '≥').replace('<=', '≤')} | {key[2]} | "
+                   + " | ".join(text) + " |")  # fmt: skip
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    as_markdown = "--markdown" in args
+    args = [a for a in args if a != "--markdown"]
     if len(args) != 1:
-        raise SystemExit("usage: python -m bench.targets RESULT.json")
+        raise SystemExit("usage: python -m bench.targets [--markdown] RESULT.json")
     document = json.loads(Path(args[0]).read_text())
     connections = document.get("environment", {}).get("wrk_config", {}).get("connections", 32)
     rows = evaluate(document["results"], document.get("memory_mb", {}), connections)
-    print("\n".join(table(rows)))
+    print("\n".join(markdown(rows) if as_markdown else table(rows)))
     return 0
 
 
