@@ -23,7 +23,7 @@ SERVE_STAMP := $(VENV)/.serve-$(shell cksum $(SERVE_LOCK) | cut -d' ' -f1)
 STAMP := $(VENV)/.dev-$(shell cksum $(DEV_LOCK) | cut -d' ' -f1)
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
 
-.PHONY: run serve migrate seed downloads test lint typecheck unit openapi report bench profile fuzz loadtest clean \
+.PHONY: run serve migrate seed downloads test lint typecheck unit openapi report bench profile fuzz loadtest clean mutate \
 	lock lock-upgrade wheelhouse compose-test spec-tools lint-spec lint-spec-baseline spec-diff \
 	spec-release
 
@@ -102,6 +102,12 @@ spec-diff: $(STAMP)
 spec-release: $(STAMP)
 	$(BIN)/python -m tests.openapi_compat --release $(VERSION)
 
+# Mutation testing of filters, sorting, cursors, ETags and write validation (SQLite only): prints
+# the score, fails on a survivor tests/mutation-allowlist.txt does not list with a reason.
+# After code changes: .venv/bin/python -m tests.mutation_gate --write-allowlist (see that file).
+mutate: $(STAMP)
+	$(BIN)/python -m tests.mutation_gate
+
 # Schemathesis, all checks and phases (stateful too), with many more examples than `make test`.
 FUZZ_EXAMPLES ?= 400
 fuzz: $(STAMP)
@@ -168,4 +174,4 @@ compose-test: $(STAMP)
 	deploy/compose-test.sh
 
 clean:
-	rm -rf data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf data .mypy_cache .ruff_cache .pytest_cache mutants

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -73,7 +74,12 @@ def fresh_database(url: str) -> None:
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        template = os.environ.get("TEST_SQLITE_TEMPLATE")
+        if template:  # `make mutate`: one database built before the run, copied per mutant
+            shutil.copyfile(template, path)
+            return url
     else:
         url = postgres_url() or ""
     fresh_database(url)
