@@ -42,6 +42,7 @@ PROJECT = "lishui-ci"
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.test.yml")
 README_SECTION = "## Running with docker compose"
 REPLICAS = 2
+WORKERS = 2
 # The per-IP rate limit (RATE_LIMIT_PER_MINUTE, 1200 per replica) must not cut in: the load
 # stays near 10 requests per second in total.
 LOAD_INTERVAL = 0.2
@@ -106,7 +107,8 @@ class Stack:
         return ["docker-compose", "--compatibility", "-p", PROJECT, *env_file, *files]
 
     def env(self, placeholder: bool = False) -> dict[str, str]:
-        env = {**os.environ, "API_PORT": str(self.port)}
+        # Two uvicorn worker processes per replica: the image's WORKERS is exercised too.
+        env = {"WORKERS": str(WORKERS), **os.environ, "API_PORT": str(self.port)}
         if placeholder:  # before the README's .env exists (build) or if it never did (teardown)
             env["CURSOR_SECRET"] = "placeholder-for-compose-interpolation"
         return env
@@ -466,6 +468,7 @@ def exercise(stack: Stack, timings: dict[str, float]) -> dict[str, Any]:
     for line in blocks[0]:
         run_readme_line(stack, line, REPLICAS)
     results["balanced"] = assert_balanced(stack, REPLICAS)
+    results["workers_per_replica"] = worker_processes(stack)
     lap("start")
     token = None
     for line in blocks[1]:
@@ -485,6 +488,17 @@ def exercise(stack: Stack, timings: dict[str, float]) -> dict[str, Any]:
         run_readme_line(stack, line, REPLICAS)
     lap("stop")
     return results
+
+
+def worker_processes(stack: Stack) -> dict[str, int]:
+    """uvicorn worker processes (multiprocessing children) in each replica."""
+    counts = {
+        name: sum("--multiprocessing-fork" in ln for ln in docker("top", name).splitlines())
+        for name in stack.containers("api")
+    }
+    expected = int(stack.env()["WORKERS"])
+    assert all(n == expected for n in counts.values()) or expected == 1, counts
+    return counts
 
 
 def server_errors(stack: Stack) -> dict[str, int]:
