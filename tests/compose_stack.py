@@ -186,10 +186,12 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float) -> float:
 
 def wait_ready(stack: Stack, replicas: int, timeout: float = 240) -> float:
     def ready() -> bool:
-        names = stack.containers("api")
-        if len(names) != replicas or any(health(n) != "healthy" for n in names):
+        try:
+            names = stack.containers("api")
+            healthy = len(names) == replicas and all(health(n) == "healthy" for n in names)
+        except AssertionError:  # a container removed between `ps` and `inspect` (scaling down)
             return False
-        return request(stack.port, "GET", "/health/ready").status == 200
+        return healthy and request(stack.port, "GET", "/health/ready").status == 200
 
     return wait_for(f"{replicas} healthy replicas behind nginx", ready, timeout)
 
