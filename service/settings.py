@@ -36,7 +36,7 @@ def _base_url(value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
-    # Origins allowed by CORS; empty means CORS is off.
+    # Origins whose pages may send curator writes (CORS); reads are open to every origin.
     cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
     # Key that signs pagination cursors; replicas behind one load balancer must share it.
     # None: a random per-process key (with a warning at start-up), never a public default.

@@ -342,51 +342,73 @@ class TestRequestId:
 
 
 class TestCors:
+    """Reads are open to every origin (`*`, no credentials); writes only to configured ones."""
+
     ORIGIN = "https://data.example.org"
 
-    async def test_allow_list(self, private_db: Path) -> None:
+    async def test_reads_are_open_to_any_origin(self, private_db: Path) -> None:
         app = dedicated(sqlite_url(private_db), cors_allow_origins=(self.ORIGIN,))
         async with serve(app) as client:
-            allowed = await client.get("/v1/regions", headers={"Origin": self.ORIGIN})
-            other = await client.get("/v1/regions", headers={"Origin": "https://evil.example"})
+            for origin in (self.ORIGIN, "https://anyone.example"):
+                read = await client.get("/v1/regions", headers={"Origin": origin})
+                assert read.headers["access-control-allow-origin"] == "*"
+                assert "access-control-allow-credentials" not in read.headers
+                assert "Origin" not in read.headers["vary"]  # one cached body for all
+                exposed = {
+                    h.strip().lower()
+                    for h in read.headers["access-control-expose-headers"].split(",")
+                }
+                wanted = {"link", "etag", "x-request-id", "ratelimit-remaining", "retry-after"}
+                assert wanted <= exposed
+            without = await client.get("/v1/regions")
+        assert "access-control-allow-origin" not in without.headers
+
+    async def test_read_preflight_from_any_origin(self, private_db: Path) -> None:
+        async with serve(dedicated(sqlite_url(private_db))) as client:
             preflight = await client.options(
                 "/v1/regions",
-                headers={"Origin": self.ORIGIN, "Access-Control-Request-Method": "GET"},
+                headers={
+                    "Origin": "https://anyone.example",
+                    "Access-Control-Request-Method": "GET",
+                },
             )
-        assert allowed.headers["access-control-allow-origin"] == self.ORIGIN
-        exposed = {
-            h.strip().lower() for h in allowed.headers["access-control-expose-headers"].split(",")
-        }
-        assert {"link", "etag", "x-request-id", "ratelimit-remaining", "retry-after"} <= exposed
-        assert "Origin" in allowed.headers["vary"]
-        assert "access-control-allow-origin" not in other.headers
         assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == "*"
         assert "GET" in preflight.headers["access-control-allow-methods"]
-        assert "PATCH" in preflight.headers["access-control-allow-methods"]
+        assert "PATCH" not in preflight.headers["access-control-allow-methods"]
+
+    async def test_writes_only_from_configured_origins(self, private_db: Path) -> None:
+        app = dedicated(sqlite_url(private_db), cors_allow_origins=(self.ORIGIN,))
+        async with serve(app) as client:
+            allowed = await client.options(
+                "/v1/metrics",
+                headers={"Origin": self.ORIGIN, "Access-Control-Request-Method": "PATCH"},
+            )
+            refused = await client.options(
+                "/v1/metrics",
+                headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+            )
+            write = await client.post("/v1/metrics", headers={"Origin": self.ORIGIN}, json={})
+            foreign = await client.post(
+                "/v1/metrics", headers={"Origin": "https://evil.example"}, json={}
+            )
+        assert allowed.status_code == 204
+        assert allowed.headers["access-control-allow-origin"] == self.ORIGIN
+        assert "PATCH" in allowed.headers["access-control-allow-methods"]
+        assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+        assert "Origin" in allowed.headers["vary"]
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith(PROBLEM)
+        assert write.headers["access-control-allow-origin"] == self.ORIGIN  # its 401 is readable
+        assert "access-control-allow-origin" not in foreign.headers
 
     async def test_edge_answers_are_readable_cross_origin(self, private_db: Path) -> None:
-        app = create_app(
-            Settings(
-                database_url=sqlite_url(private_db),
-                cors_allow_origins=(self.ORIGIN,),
-                rate_limit_per_minute=1,
-            )
-        )
+        app = create_app(Settings(database_url=sqlite_url(private_db), rate_limit_per_minute=1))
         async with serve(app) as client:
             await client.get("/v1/regions", headers={"Origin": self.ORIGIN})
             limited = await client.get("/v1/regions", headers={"Origin": self.ORIGIN})
         assert limited.status_code == 429
-        assert limited.headers["access-control-allow-origin"] == self.ORIGIN
-
-    async def test_rejected_preflight_is_a_problem(self, private_db: Path) -> None:
-        app = dedicated(sqlite_url(private_db), cors_allow_origins=(self.ORIGIN,))
-        async with serve(app) as client:
-            response = await client.options(
-                "/v1/regions",
-                headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
-            )
-        assert response.status_code == 400
-        assert response.headers["content-type"].startswith(PROBLEM)
+        assert limited.headers["access-control-allow-origin"] == "*"
 
 
 # ---------------------------------------------------------------- limits

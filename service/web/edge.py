@@ -97,14 +97,18 @@ class EdgeMiddleware:
         if exchange.method == "HEAD":  # served as GET without the body (RFC 9110 §9.3.2)
             http["method"] = "GET"
         rate_headers: Headers = []
+        origin = header(request_headers, b"origin")
         try:
             limiter = self.layer.limiter
             rejection = reject(http, request_headers, self.settings, limiter, rate_headers)
-            wrapped = self._wrap_send(send, exchange, rate_headers)
+            cors = self.layer.cors.response_headers(exchange.method, origin)
+            wrapped = self._wrap_send(send, exchange, rate_headers + cors)
+            preflight = header(request_headers, b"access-control-request-method")
             if rejection is not None:
-                cors = self.layer.cors_headers(request_headers)
                 status, detail, extra, params = rejection
-                await send_problem(wrapped, status, detail, extra + cors, params)
+                await send_problem(wrapped, status, detail, extra, params)
+            elif exchange.method == "OPTIONS" and origin is not None and preflight is not None:
+                await self._answer_preflight(send, exchange, rate_headers, origin, preflight)
             else:
                 await self.app(scope, self._limit_body(receive), wrapped)
         except Exception:
@@ -124,6 +128,18 @@ class EdgeMiddleware:
             record_request(exchange, http.get("path_template") or "unmatched", duration)
             REQUEST_ID.reset(token)
 
+    async def _answer_preflight(
+        self, send: Send, exchange: Exchange, extra_headers: Headers, origin: bytes, method: bytes
+    ) -> None:
+        """A CORS preflight, answered before routing (service/web/cors.py)."""
+        allowed = self.layer.cors.preflight(origin, method.decode("latin-1").upper())
+        wrapped = self._wrap_send(send, exchange, extra_headers)
+        if allowed is None:
+            detail = "CORS: this origin may only read (GET, HEAD); writes need an allowed origin."
+            await send_problem(wrapped, 403, detail, [])
+        else:
+            await send_whole(wrapped, 204, allowed, b"")
+
     def _limit_body(self, receive: Receive) -> Receive:
         # Content-Length is checked up front; this catches chunked bodies that grow past it.
         limit, seen = self.settings.max_body_bytes, 0
@@ -141,7 +157,7 @@ class EdgeMiddleware:
 
         return wrapped
 
-    def _wrap_send(self, send: Send, exchange: Exchange, rate_headers: Headers) -> Send:
+    def _wrap_send(self, send: Send, exchange: Exchange, extra_headers: Headers) -> Send:
         """`send` with the edge's headers added, HEAD bodies dropped and the outcome recorded."""
         replaced = False
 
@@ -154,10 +170,10 @@ class EdgeMiddleware:
                 content_type = (header(headers, b"content-type") or b"").decode("latin-1")
                 if status >= 400 and not content_type.startswith(PROBLEM_MEDIA_TYPE):
                     replaced = True
-                    await self._send_as_problem(send, msg, headers, exchange, rate_headers)
+                    await self._send_as_problem(send, msg, headers, exchange, extra_headers)
                     return
                 msg = {**msg, "headers": headers}
-                self._finish_headers(headers, exchange, status, rate_headers)
+                self._finish_headers(headers, exchange, status, extra_headers)
                 exchange.status = status
             elif msg["type"] == "http.response.body":
                 if replaced:
@@ -176,7 +192,7 @@ class EdgeMiddleware:
         start: dict[str, Any],
         headers: Headers,
         exchange: Exchange,
-        rate_headers: Headers,
+        extra_headers: Headers,
     ) -> None:
         """Whatever produced it (CORS preflight, a framework default), errors are
         problem+json: keep the headers, replace the body (the app's body is then dropped)."""
@@ -185,7 +201,7 @@ class EdgeMiddleware:
         set_header(headers, b"content-type", PROBLEM_MEDIA_TYPE.encode())
         set_header(headers, b"content-length", str(len(body)).encode())
         headers = [(k, v) for k, v in headers if k.lower() != b"content-encoding"]
-        self._finish_headers(headers, exchange, status, rate_headers)
+        self._finish_headers(headers, exchange, status, extra_headers)
         exchange.status = status
         exchange.bytes = 0 if exchange.method == "HEAD" else len(body)
         await send(cast("Message", {**start, "headers": headers}))
@@ -201,7 +217,7 @@ class EdgeMiddleware:
         )
 
     def _finish_headers(
-        self, headers: Headers, exchange: Exchange, status: int, rate_headers: Headers
+        self, headers: Headers, exchange: Exchange, status: int, extra_headers: Headers
     ) -> None:
         """What every response gets: security headers and CSP, request id, rate-limit budget,
         public `Location`, `Cache-Control`, `Vary`, and HEAD in `Allow`."""
@@ -211,7 +227,11 @@ class EdgeMiddleware:
         csp = DOCS_CSP if path.startswith(DOCS_PREFIXES) else API_CSP
         set_header(headers, b"content-security-policy", csp.encode())
         set_header(headers, b"x-request-id", exchange.request_id.encode())
-        headers.extend(rate_headers)
+        for name, value in extra_headers:  # the rate-limit budget, CORS of this origin
+            if name == b"vary":
+                merge_vary(headers, [value.decode("latin-1")])
+            else:
+                headers.append((name, value))
         location = header(headers, b"location")
         if location is not None and location.startswith(b"/") and not location.startswith(b"//"):
             # Handlers give paths; the one URL builder makes them absolute when configured.

@@ -11,7 +11,6 @@ from typing import Any, cast
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import ResponseHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.params import HeaderParameter
@@ -19,37 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.dataset import DataVersion
 from service.settings import Settings
-from service.web.asgi import Headers, header, set_header
 from service.web.cache import CacheMiddleware, ResponseCache
+from service.web.cors import CorsPolicy
 from service.web.edge import EdgeMiddleware
 from service.web.observability import logging_config
 from service.web.ratelimit import RATE_LIMIT_HEADERS, RateLimiter
-
-EXPOSED_HEADERS = ["Link", "ETag", "X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS]
 
 
 def _documented(name: str, description: str) -> ResponseHeader:
     # Documentation only: the edge sets these. `value` only gives the schema its type.
     return ResponseHeader(name=name, documentation_only=True, value="", description=description)
-
-
-def _cors_config(settings: Settings) -> CORSConfig | None:
-    if not settings.cors_allow_origins:
-        return None
-    return CORSConfig(
-        allow_origins=list(settings.cors_allow_origins),
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PATCH", "DELETE"],
-        allow_headers=[
-            "Accept",
-            "Authorization",
-            "Content-Type",
-            "If-Match",
-            "If-None-Match",
-            "X-Request-ID",
-        ],
-        expose_headers=EXPOSED_HEADERS,
-        max_age=600,
-    )
 
 
 class HttpLayer:
@@ -62,7 +40,8 @@ class HttpLayer:
         self.versions = DataVersion(settings.version_check_seconds, self._clear_cache)
         per_minute = settings.rate_limit_per_minute
         self.limiter = RateLimiter(per_minute) if per_minute > 0 else None
-        self.cors = _cors_config(settings)
+        # Reads from any origin, writes from the configured ones (service/web/cors.py).
+        self.cors = CorsPolicy(frozenset(settings.cors_allow_origins))
 
     def _clear_cache(self) -> None:
         if self.cache is not None:
@@ -74,7 +53,6 @@ class HttpLayer:
             "compression_config": CompressionConfig(
                 backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6, minimum_size=512
             ),
-            "cors_config": self.cors,
             "middleware": [DefineMiddleware(CacheMiddleware, layer=self)],
             "logging_config": logging_config(self.settings),
             "request_max_body_size": self.settings.max_body_bytes,
@@ -103,19 +81,6 @@ class HttpLayer:
                 ),
             ],
         }
-
-    def cors_headers(self, request_headers: Headers) -> Headers:
-        """CORS headers for answers the edge gives itself, so browsers can read a 429."""
-        origin = header(request_headers, b"origin")
-        if self.cors is None or origin is None:
-            return []
-        text = origin.decode("latin-1")
-        if not self.cors.is_origin_allowed(text):
-            return []
-        headers = [(k.lower().encode(), v.encode()) for k, v in self.cors.simple_headers.items()]
-        set_header(headers, b"access-control-allow-origin", origin)
-        set_header(headers, b"vary", b"Origin")
-        return headers
 
     def install(self, app: Litestar) -> Litestar:
         """Wrap the app's whole ASGI handler, so unmatched routes pass the edge too."""
