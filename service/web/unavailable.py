@@ -10,7 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy import exc as sa_exc
 
-from service.web.errors import Problem, problem_response
+from service.web.errors import Problem, handle_internal_error, problem_response
 
 RETRY_AFTER_UNAVAILABLE = 5
 error_log = logging.getLogger("service.errors")
@@ -52,9 +52,43 @@ def _unavailable_exceptions() -> list[type[Exception]]:
     return kinds
 
 
-UNAVAILABLE_HANDLERS: ExceptionHandlersMap = dict.fromkeys(
-    _unavailable_exceptions(), handle_unavailable
-)
+# SQLSTATE classes that mean "the database cannot serve now", not "this request is wrong":
+# 08 connection exception, 53 insufficient resources, 57 operator intervention (a PostgreSQL
+# shutting down or restarting: admin_shutdown 57P01, cannot_connect_now 57P03).
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE behind a SQLAlchemy error (its driver error, or that error's cause)."""
+    for error in (
+        getattr(exc, "orig", None),
+        getattr(getattr(exc, "orig", None), "__cause__", None),
+    ):
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
+def is_unavailable(exc: sa_exc.DBAPIError) -> bool:
+    code = sqlstate(exc)
+    return exc.connection_invalidated or (
+        code is not None and code[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+    )
+
+
+def handle_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """Any other driver error: a 503 when the database is going away (seen while PostgreSQL
+    restarts: the driver error arrives wrapped as a plain DBAPIError), else a 500."""
+    if isinstance(exc, sa_exc.DBAPIError) and is_unavailable(exc):
+        return handle_unavailable(request, exc)
+    return handle_internal_error(request, exc)
+
+
+UNAVAILABLE_HANDLERS: ExceptionHandlersMap = {
+    sa_exc.DBAPIError: handle_database_error,
+    **dict.fromkeys(_unavailable_exceptions(), handle_unavailable),
+}
 
 
 class ServiceUnavailable(HTTPException):
