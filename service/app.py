@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -146,10 +147,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "Set CURSOR_SECRET (same value everywhere) in production."
             )
         app.state.engine = create_engine(settings.database_url, timeout=settings.db_timeout_seconds)
+        # Requests never wait for the periodic dataset-version re-read (service/dataset.py).
+        refresher = asyncio.create_task(http_layer.versions.keep_fresh())
         try:
             yield
         finally:
             await app.state.engine.dispose()
+            refresher.cancel()
 
     # ETag/304/cache, headers, logging, limits, CORS, compression: service/web/.
     http_layer = HttpLayer(settings)

@@ -29,8 +29,11 @@ class PageLinks(msgspec.Struct):
 
 
 class Total(msgspec.Struct):
+    """How many items the query selects: `exact`, `estimated` (the planner's or a sample's
+    figure, for large results) or `none` (not counted; `value` is null)."""
+
     value: int | None
-    kind: Literal["exact", "none"]
+    kind: Literal["exact", "estimated", "none"]
 
 
 class FacetValue(msgspec.Struct):
@@ -72,7 +75,7 @@ def build_page(
             next=next_url,
             prev=prev_url,
         ),
-        total=Total(result.total, "exact" if query.count else "none"),
+        total=result.total or Total(None, "none"),
         facets=facets,
     )
     link_parts = [

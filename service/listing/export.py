@@ -40,7 +40,7 @@ async def export_lines(
     """Every matching row, in keyset batches on a connection of its own (the request's
     connection is released when the handler returns, before the body is streamed)."""
     engine = request.app.state.engine
-    batch = dataclasses.replace(query, limit=EXPORT_BATCH, count=False, cursor=None)
+    batch = dataclasses.replace(query, limit=EXPORT_BATCH, count="none", cursor=None)
     buffer = io.StringIO()
     writer: csv.DictWriter[str] | None = None
     async with engine.connect() as conn:

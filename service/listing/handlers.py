@@ -3,7 +3,9 @@ ETag of a writable record's representation."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -12,12 +14,20 @@ from litestar import Request, Response
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.listing.envelope import build_page
+from service.listing.counts import SharedResults
+from service.listing.envelope import Total, build_page
 from service.listing.export import export_lines
-from service.listing.params import parse_list_query, parse_shape, reject_unknown
+from service.listing.params import (
+    ListQuery,
+    canonical_conditions,
+    parse_list_query,
+    parse_shape,
+    reject_unknown,
+)
 from service.listing.shaping import shape_items
 from service.listing.spec import DETAIL_PARAMS, EXPORT_MEDIA_TYPES, ListSpec
-from service.listing.sql import fetch_facets, fetch_page
+from service.listing.sql import count_rows, estimate_rows, fetch_facets, fetch_page
+from service.web.layer import data_version
 
 
 def cursor_secret(request: Request[Any, Any, Any]) -> bytes:
@@ -40,9 +50,52 @@ async def list_response(
         )
     result = await fetch_page(conn, spec, query, secret)
     items = await shape_items(conn, spec, result.items, query.shape)
-    facets = await fetch_facets(conn, spec, query) if query.facets else None
+    shared = await _shared_results(request, spec, query)
+    result = dataclasses.replace(result, total=await _total(conn, spec, query, shared))
+    facets = None
+    if query.facets:
+        facets = await shared.get(("facets", query.facets), lambda: fetch_facets(conn, spec, query))
     page, headers = build_page(request, spec, query, result, items, facets)
     return Response(page, headers=headers)
+
+
+async def _total(
+    conn: AsyncConnection, spec: ListSpec[Any], query: ListQuery, shared: _QueryResults
+) -> Total:
+    if query.count == "none":
+        return Total(None, "none")
+    exact = shared.peek("exact")
+    if query.count == "exact" or exact is not None:
+        value = await shared.get("exact", lambda: count_rows(conn, spec, query))
+        return Total(value, "exact")
+    total: Total = await shared.get("estimated", lambda: estimate_rows(conn, spec, query))
+    return total
+
+
+class _QueryResults:
+    """The app's shared counts and facets (service/listing/counts.py), keyed for one query."""
+
+    def __init__(self, results: SharedResults[Any], key: tuple[Any, ...]) -> None:
+        self.results, self.key = results, key
+
+    async def get(self, what: Any, compute: Callable[[], Awaitable[Any]]) -> Any:
+        return await self.results.get((*self.key, what), compute)
+
+    def peek(self, what: Any) -> Any:
+        return self.results.peek((*self.key, what))
+
+
+async def _shared_results(
+    request: Request[Any, Any, Any], spec: ListSpec[Any], query: ListQuery
+) -> _QueryResults:
+    state = request.app.state
+    if "listing_results" not in state:
+        state["listing_results"] = SharedResults()
+    version = await data_version(request.app).current()
+    selection = msgspec.json.encode(
+        [canonical_conditions(query.conditions), query.search.phrases if query.search else None]
+    )
+    return _QueryResults(state["listing_results"], (version, spec.resource, selection))
 
 
 async def detail_response(

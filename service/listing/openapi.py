@@ -176,8 +176,13 @@ def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
             name="count",
             param_in="query",
             required=False,
-            description="`exact` (default) includes `total.value`; `none` skips counting.",
-            schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
+            description="`estimated` (default): `total.value` is exact up to 10,000 matching "
+            "items and an estimate above (`total.kind` says which), so a first page never waits "
+            "for a full count of a large result; `exact` counts every match (computed once per "
+            "dataset version and query, then reused by every page); `none` skips counting.",
+            schema=Schema(
+                type=OpenAPIType.STRING, enum=["estimated", "exact", "none"], default="estimated"
+            ),
         ),
         Parameter(
             name="format",

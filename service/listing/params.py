@@ -128,7 +128,7 @@ class ListQuery:
     limit: int
     conditions: tuple[Condition, ...]
     sort: tuple[tuple[SortKey, bool], ...]  # (key, descending)
-    count: bool
+    count: CountMode
     cursor: Cursor | None
     # The cursor binding of this query (see `query_binding`).
     binding: str
@@ -174,6 +174,19 @@ def parse_limit(params: QueryParams) -> int:
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise invalid("limit", f"expected an integer (ASCII digits) from 1 to {MAX_LIMIT}")
     return int(raw)
+
+
+CountMode = Literal["exact", "estimated", "none"]
+
+
+def parse_list_count(params: QueryParams) -> CountMode:
+    """`count=estimated` (default), `exact` or `none` (service/listing/counts.py says why)."""
+    raw = single_param(params, "count")
+    if raw is None:
+        return "estimated"
+    if raw not in ("exact", "estimated", "none"):
+        raise invalid("count", "expected exact, estimated or none")
+    return cast(CountMode, raw)
 
 
 def parse_count(params: QueryParams) -> bool:
@@ -261,7 +274,7 @@ def parse_list_query(
     request's `Accept` header, consulted when `format=` is absent."""
     reject_unknown(params, spec.accepted_params)
     limit = parse_limit(params)
-    count = parse_count(params)
+    count = parse_list_count(params)
     conditions: list[Condition] = []
     for param in sorted(set(params.keys()) - LIST_PARAMS):
         name, _, op_text = param.partition("__")

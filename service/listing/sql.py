@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, cast
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -15,7 +16,7 @@ from service.fulltext import (
     matching_ids,
 )
 from service.listing.cursor import Cursor, cursor_value, encode_cursor, typed_key
-from service.listing.envelope import Facets, FacetValue
+from service.listing.envelope import Facets, FacetValue, Total
 from service.listing.params import ListQuery
 from service.listing.spec import MAX_FACET_VALUES, FilterField, Item, ListSpec, Op, Row
 
@@ -86,7 +87,7 @@ class PageResult(Generic[Item]):
     items: list[Item]
     next_cursor: str | None
     prev_cursor: str | None
-    total: int | None
+    total: Total | None
     last_key: list[Any] | None = None  # sort-key values of the last row, for exports
 
 
@@ -166,15 +167,63 @@ async def fetch_page(
         extras = await spec.load_extras(conn, [row["id"] for row in rows])
     items = [spec.to_item(row, extras.get(row["id"], {})) for row in rows]
 
-    total: int | None = None
-    if query.count:
-        count_stmt = sa.select(sa.func.count()).select_from(spec.table)
-        if where:
-            count_stmt = count_stmt.where(*where)
-        total = int((await conn.execute(count_stmt)).scalar_one())
     forwards = query.cursor is None or query.cursor.direction == "next"
     last_key = key_of(rows[-1]) if rows and more and forwards else None
-    return PageResult(items, next_cursor, prev_cursor, total, last_key)
+    return PageResult(items, next_cursor, prev_cursor, None, last_key)
+
+
+def _selected(spec: ListSpec[Any], query: ListQuery, dialect: str) -> sa.Select[Any]:
+    """The rows the query selects (its filters and search; sort and cursor aside)."""
+    stmt = sa.select(sa.literal(1).label("one")).select_from(spec.table)
+    where = where_clauses(spec, query, dialect)
+    return stmt.where(*where) if where else stmt
+
+
+async def count_rows(conn: AsyncConnection, spec: ListSpec[Any], query: ListQuery) -> int:
+    """How many rows the query selects."""
+    selected = _selected(spec, query, conn.dialect.name).subquery()
+    return int(await conn.scalar(sa.select(sa.func.count()).select_from(selected)) or 0)
+
+
+# `count=estimated` counts exactly up to this many rows (a bounded scan), and estimates above.
+EXACT_UP_TO = 10_000
+# SQLite has no row estimate a query can read: the selectivity of the first rows by rowid
+# (a primary-key range scan of at most this many rows) times the table's row count.
+SAMPLE_ROWS = 20_000
+
+
+async def estimate_rows(conn: AsyncConnection, spec: ListSpec[Any], query: ListQuery) -> Total:
+    """Exact when at most `EXACT_UP_TO` rows match; above, PostgreSQL's planner estimate or a
+    SQLite sample — never a full count of a large result."""
+    selected = _selected(spec, query, conn.dialect.name)
+    capped = sa.select(sa.func.count()).select_from(selected.limit(EXACT_UP_TO + 1).subquery())
+    found = int(await conn.scalar(capped) or 0)
+    if found <= EXACT_UP_TO:
+        return Total(found, "exact")
+    if conn.dialect.name == "postgresql":
+        estimate = await _planner_rows(conn, selected)
+    else:
+        estimate = await _sampled_rows(conn, spec, selected)
+    return Total(max(estimate, EXACT_UP_TO + 1), "estimated")
+
+
+async def _planner_rows(conn: AsyncConnection, stmt: sa.Select[Any]) -> int:
+    compiled = stmt.compile(dialect=conn.dialect)
+    positions = compiled.positiontup or []
+    params = tuple(compiled.params[name] for name in positions)
+    result = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, params)
+    plan = result.scalar_one()
+    plan = msgspec.json.decode(plan) if isinstance(plan, str | bytes) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+async def _sampled_rows(conn: AsyncConnection, spec: ListSpec[Any], stmt: sa.Select[Any]) -> int:
+    rowid: sa.ColumnElement[int] = sa.literal_column(f'"{spec.table.name}".rowid')
+    rows = int(await conn.scalar(sa.select(sa.func.max(rowid)).select_from(spec.table)) or 0)
+    window = min(SAMPLE_ROWS, rows)
+    sample = stmt.where(rowid <= window).subquery()
+    hits = int(await conn.scalar(sa.select(sa.func.count()).select_from(sample)) or 0)
+    return round(hits / window * rows) if window else 0
 
 
 async def fetch_facets(conn: AsyncConnection, spec: ListSpec[Any], query: ListQuery) -> Facets:
