@@ -86,7 +86,7 @@ def render(document: dict[str, Any], out: Path) -> Path:
     axes[1].set_xticks(range(len(scenarios)), scenarios, rotation=20, ha="right")
     axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes[1].annotate(
-        "hatched: measured on 1 connection (over ~150 ms per request)",
+        "hatched: measured on 1 connection (too slow per request for 32 in the time)",
         (0.01, 0.97),
         xycoords="axes fraction",
         va="top",
