@@ -64,6 +64,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=1.0, help="dataset size (1 = 1M metrics)")
     parser.add_argument("--postgres", help="profile on this PostgreSQL URL instead of SQLite")
     parser.add_argument("--db", type=Path, help="SQLite file instead of the generated one")
+    parser.add_argument(
+        "--service-root", type=Path, default=ROOT, help="run the service from this checkout"
+    )
     return parser.parse_args(argv)
 
 
@@ -134,7 +137,15 @@ def summarise(collapsed: str, top: int) -> list[str]:
     for frame, n in own.items():
         packages[package(split(frame)[1])] += n
     lines = [f"{total} samples over all threads (idle excluded)", "", "per thread:"]
-    lines += [f"{pct(n)}  {t}" for t, n in threads.most_common()]
+    # Threads by name without their ids: a driver that starts a thread per connection shows
+    # as one row with the number of threads it started.
+    named: Counter[str] = Counter()
+    started: dict[str, set[str]] = {}
+    for thread, n in threads.items():
+        name = re.sub(r"^thread \(\w+\): |-\d+(?= \()", "", thread)
+        named[name] += n
+        started.setdefault(name, set()).add(thread)
+    lines += [f"{pct(n)}  {t}  ({len(started[t])} threads)" for t, n in named.most_common()]
     lines += ["", "self time per package (where the CPU was, by code owner):"]
     lines += [f"{pct(n)}  {p}" for p, n in packages.most_common(top)]
     lines += ["", f"top {top} functions by self time:", *rows(own)]
@@ -197,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = "postgres" if args.postgres else "service"
     name = base if args.cache == "on" else f"{base}-nocache"
     spec = next(s for s in specs if s.name == name)
-    with Server(spec, "0" if shutil.which("taskset") else None) as server:
+    cpu = "0" if shutil.which("taskset") else None
+    with Server(spec, cpu, args.service_root.resolve()) as server:
         if args.path:
             label, paths = "path", [args.path]
         else:
