@@ -22,12 +22,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar, Response, get
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from service.app import create_app
+from service.listing import handlers
 from service.seed import load
 from service.settings import Settings
 from service.web.cache import etag_matches, sorted_query
@@ -409,6 +411,41 @@ class TestCors:
             limited = await client.get("/v1/regions", headers={"Origin": self.ORIGIN})
         assert limited.status_code == 429
         assert limited.headers["access-control-allow-origin"] == "*"
+
+
+class TestCoalescing:
+    """Concurrent identical misses run the handler once, cache on or off."""
+
+    @pytest.mark.parametrize("cache_mb", [0, 32])
+    async def test_one_render_for_a_burst(
+        self, private_db: Path, monkeypatch: pytest.MonkeyPatch, cache_mb: int
+    ) -> None:
+        calls = 0
+        real = handlers.fetch_page  # type: ignore[attr-defined]
+
+        async def slow_fetch_page(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            await asyncio.sleep(0.2)
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(handlers, "fetch_page", slow_fetch_page)
+        app = dedicated(sqlite_url(private_db), response_cache_mb=cache_mb)
+        # The test client sends one request at a time: call the started app concurrently.
+        async with (
+            serve(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                base_url="http://test",
+            ) as client,
+        ):
+            url = "/v1/metrics?limit=3&sort=-value"
+            burst = await asyncio.gather(*(client.get(url) for _ in range(6)))
+            other = await client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert {r.status_code for r in burst} == {200}
+        assert len({r.content for r in burst}) == 1
+        assert other.status_code == 200
+        assert calls == 2  # the burst once, the other encoding on its own
 
 
 # ---------------------------------------------------------------- limits

@@ -8,6 +8,7 @@ and `Accept-Encoding`, emptied whenever the dataset version moves.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -136,6 +137,7 @@ class CacheMiddleware:
     def __init__(self, app: ASGIApp, layer: HttpLayer) -> None:
         self.app = app
         self.layer = layer
+        self._pending: dict[CacheKey, asyncio.Future[CachedResponse | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         http = cast("dict[str, Any]", scope)
@@ -156,7 +158,7 @@ class CacheMiddleware:
         entry = cache.get(key) if cache is not None else None
         CACHE_EVENTS.labels("hit" if entry is not None else "miss").inc()
         if entry is None:
-            entry = await self._render(scope, receive, send, version)
+            entry = await self._render_once(key, scope, receive, send, version)
             if entry is None:  # already sent: not cacheable
                 return
             if cache is not None and entry.shareable:
@@ -169,6 +171,28 @@ class CacheMiddleware:
         await send_whole(
             send, entry.status, [*entry.headers, (b"etag", entry.etag.encode())], entry.body
         )
+
+    async def _render_once(
+        self, key: CacheKey, scope: Scope, receive: Receive, send: Send, version: int | None
+    ) -> CachedResponse | None:
+        """Concurrent misses of one key (same version, URL, `Accept`, `Accept-Encoding`) wait
+        for the first one's answer instead of each running the handler: a burst on a page that
+        just expired, or that no cache holds, costs one query, cache on or off."""
+        pending = self._pending.get(key)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            if shared is not None and shared.shareable:
+                return shared
+            return await self._render(scope, receive, send, version)
+        future: asyncio.Future[CachedResponse | None] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        entry: CachedResponse | None = None
+        try:
+            entry = await self._render(scope, receive, send, version)
+        finally:
+            del self._pending[key]
+            future.set_result(entry)  # None (an error, a stream): each waiter runs its own
+        return entry
 
     async def _render(
         self, scope: Scope, receive: Receive, send: Send, version: int | None

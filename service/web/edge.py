@@ -83,7 +83,9 @@ class EdgeMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        http = cast("dict[str, Any]", scope)
+        # A copy: the server keeps the original, and must still see HEAD as HEAD (uvicorn then
+        # expects no body; told GET, it logged "content shorter than Content-Length").
+        http = cast("dict[str, Any]", dict(scope))
         started = time.perf_counter()
         request_headers: Headers = http["headers"]
         exchange = Exchange(
@@ -110,7 +112,7 @@ class EdgeMiddleware:
             elif exchange.method == "OPTIONS" and origin is not None and preflight is not None:
                 await self._answer_preflight(send, exchange, rate_headers, origin, preflight)
             else:
-                await self.app(scope, self._limit_body(receive), wrapped)
+                await self.app(cast("Scope", http), self._limit_body(receive), wrapped)
         except Exception:
             error_log.exception(
                 "unhandled error in the HTTP layer on %s %s", exchange.method, exchange.path
