@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.auth import BEARER_SCHEME, SECURITY_SCHEME
+from service.curation.routes import WRITE_HANDLERS
 from service.db import create_engine
 from service.resources.changes import ChangesController
 from service.resources.downloads import DownloadsController
@@ -34,7 +35,6 @@ from service.web.health import HealthController
 from service.web.layer import HttpLayer
 from service.web.observability import MetricsController
 from service.web.unavailable import UNAVAILABLE_HANDLERS
-from service.writes import WRITE_HANDLERS
 
 API_VERSION = "1.0.0"
 security_log = logging.getLogger("service.security")
@@ -122,7 +122,7 @@ def openapi_config() -> OpenAPIConfig:
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         use_handler_docstrings=False,
-        # Curator writes (service/writes.py) declare it; reads are public.
+        # Curator writes (service/curation/) declare it; reads are public.
         components=Components(security_schemes={SECURITY_SCHEME: BEARER_SCHEME}),
     )
 

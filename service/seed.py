@@ -15,10 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,11 +27,18 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 import yaml
-from pypinyin import lazy_pinyin
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.curation.index import search_entries
+from service.curation.rules import (
+    SLUG,
+    quantity_problems,
+    slugify,
+    span_problem,
+    squash,
+    text_problems,
+)
 from service.db import create_engine
-from service.fulltext import make_entry
 from service.models import (
     Article,
     ArticleContributor,
@@ -49,11 +55,11 @@ from service.models import (
     SearchEntry,
     table_of,
 )
-from service.quantity import QuantityError, find_numbers, parse_quantity
+from service.quantity import find_numbers
+from service.resources.articles import CONTRIBUTOR_ROLES
 from service.settings import Settings
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
-CONTRIBUTOR_ROLES = {"reporter", "correspondent", "photographer"}
 
 
 class SeedError(Exception):
@@ -64,55 +70,7 @@ class SeedError(Exception):
         self.problems = list(problems)
 
 
-def slugify(text: str) -> str:
-    words = lazy_pinyin(text)
-    slug = "-".join("".join(ch for ch in w.lower() if ch.isascii() and ch.isalnum()) for w in words)
-    return "-".join(part for part in slug.split("-") if part)
-
-
-def squash(text: str) -> str:
-    """Text without layout whitespace, for comparing figures across line breaks."""
-    return "".join(text.split())
-
-
-# ---------------------------------------------------------------- rules shared with the write API
-
-
-# Characters no text field may hold: NUL (PostgreSQL cannot store it in text, so both databases
-# refuse it alike) and the other C0/C1 controls except tab, line feed and carriage return.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def text_problems(record: Mapping[str, Any], required: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """(field, reason) for every string of a record that cannot be stored or shown: a control
-    character anywhere (in nested lists and mappings, keys included), any string that is blank
-    (whitespace only: use null or leave it out instead), and a `required` field that is empty.
-    The same rule for the curated files and the write API."""
-    problems: list[tuple[str, str]] = []
-
-    def visit(value: Any, path: str) -> None:
-        if isinstance(value, str):
-            if _CONTROL.search(value):
-                problems.append((path, "contains a control character (NUL or another)"))
-            elif value and not value.strip():
-                problems.append((path, "is blank (only whitespace)"))
-        elif isinstance(value, Mapping):
-            for key, item in value.items():
-                visit(key, path)
-                visit(item, f"{path}.{key}")
-        elif isinstance(value, list | tuple):
-            for i, item in enumerate(value):
-                visit(item, f"{path}[{i}]")
-
-    for name, value in record.items():
-        visit(value, name)
-    for name in required:
-        if record.get(name) == "":
-            problems.append((name, "is required and may not be empty"))
-    return problems
-
-
-# Required text per curated record kind (the write API's list is service.writes.REQUIRED_TEXT).
+# Required text per curated record kind (the write API's: each resource's WriteSpec.required_text).
 _REQUIRED_TEXT = {
     "region": ("name",),
     "article": ("headline",),
@@ -130,46 +88,6 @@ def curated_text_problems(**rows_by_kind: list[dict[str, Any]]) -> list[str]:
         for row in rows
         for name, reason in text_problems(row, _REQUIRED_TEXT.get(kind, ()))
     ]
-
-
-def span_problem(text: str, quote: Any, span: Any) -> str | None:
-    """Why `quote` is not exactly `text[start:end]`, or None when it is."""
-    if not isinstance(quote, str) or not quote:
-        return "quote must be a non-empty string"
-    if not (
-        isinstance(span, list | tuple)
-        and len(span) == 2
-        and all(isinstance(n, int) and not isinstance(n, bool) for n in span)
-    ):
-        return "span must be [start, end]"
-    start, end = span
-    if not 0 <= start < end <= len(text):
-        return f"span {list(span)} outside the document (length {len(text)})"
-    if text[start:end] != quote:
-        found = text.find(quote)
-        hint = f" (quote found at [{found}, {found + len(quote)}])" if found >= 0 else ""
-        return f"text at {list(span)} is {text[start:end]!r}, not the quote{hint}"
-    return None
-
-
-def quantity_problems(
-    raw: str, value: Decimal, unit: str | None, qualifier: str | None
-) -> list[tuple[str, str]]:
-    """(field, reason) for each of value/unit/qualifier that differs from `parse_quantity(raw)`."""
-    try:
-        parsed = parse_quantity(raw)
-    except QuantityError as exc:
-        return [("raw", f"raw {raw!r} does not parse: {exc}")]
-    problems: list[tuple[str, str]] = []
-    if parsed.value != value:
-        problems.append(("value", f"value {value} but the parser reads {raw!r} as {parsed.value}"))
-    if parsed.unit != unit:
-        problems.append(("unit", f"unit {unit!r} but the parser reads {parsed.unit!r}"))
-    if parsed.qualifier != qualifier:
-        problems.append(
-            ("qualifier", f"qualifier {qualifier!r} but the parser reads {parsed.qualifier!r}")
-        )
-    return problems
 
 
 # ---------------------------------------------------------------- reading
@@ -584,22 +502,6 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
     }
     tables["search_entry"] = search_entries(tables)
     return Curated(sources, tables, exclusions, metric_raw)
-
-
-def search_entries(tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The text each searchable resource is found by (its `SearchText`; service/fulltext.py)."""
-    from service.resources.registry import SEARCHABLE  # the registry imports the loader's users
-
-    rows: list[dict[str, Any]] = []
-    for resource in SEARCHABLE:
-        assert resource.search is not None
-        for row in tables[resource.singular]:
-            title, parts = resource.search.texts(row)
-            rows.append(make_entry(resource.name, row["id"], title, parts))
-    return rows
-
-
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def _article_span(

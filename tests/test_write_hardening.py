@@ -27,8 +27,9 @@ from litestar.testing import TestClient
 
 from service.app import create_app
 from service.auth import create_key
+from service.curation.rules import text_problems
 from service.db import create_engine
-from service.seed import SeedError, load, read_curated, text_problems
+from service.seed import SeedError, load, read_curated
 from service.settings import Settings
 from tests.conftest import BACKENDS, ROOT, fresh_database, scratch_postgres_url
 from tests.test_writes import METRIC
@@ -531,7 +532,10 @@ class TestLimitsFitTheColumns:
         import msgspec
 
         from service.models import Article, Initiative, Metric, Organisation, table_of
-        from service.write_bodies import ArticleIn, InitiativeIn, MetricIn, OrganisationIn
+        from service.resources.articles import ArticleIn
+        from service.resources.initiatives import InitiativeIn
+        from service.resources.metrics import MetricIn
+        from service.resources.organisations import OrganisationIn
 
         for body, model in (
             (ArticleIn, Article),

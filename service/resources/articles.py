@@ -13,6 +13,17 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.curation.bodies import (
+    Long,
+    Notes,
+    NullReasons,
+    RepairIn,
+    Slug,
+    SpanIn,
+    fits,
+    patch_type,
+)
+from service.curation.rules import Context, Problems, Wire, squash
 from service.listing.envelope import Facets, PageInfo, PageLinks, Total
 from service.listing.handlers import detail_response, list_response
 from service.listing.openapi import detail_operation_class, operation_class
@@ -40,7 +51,7 @@ from service.models import (
     table_of,
 )
 from service.resources.common import Mention, ResourceId, Span, doc
-from service.resources.resource import Resource, SearchText
+from service.resources.resource import Resource, SearchText, WriteSpec
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 ARTICLE_KINDS = ("news", "feature", "photo", "banner", "series")
@@ -321,6 +332,62 @@ class ArticleController(Controller):
         return await detail_response(request, db, ARTICLES, body)
 
 
+# ---------------------------------------------------------------- writes
+
+
+class ArticleIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new article in a document: its span must contain the headline as printed. It is
+    placed after the document's last article. Omit `id` to derive it from the headline."""
+
+    document: Slug
+    kind: Annotated[str, fits(Article, "kind")]
+    headline: Annotated[str, fits(Article, "headline", 1)]
+    span: SpanIn
+    id: Slug | None = None
+    section: Annotated[str, fits(Article, "section")] | None = None
+    kicker: Annotated[str, fits(Article, "kicker")] | None = None
+    subheadline: Annotated[str, fits(Article, "subheadline")] | None = None
+    byline: Annotated[str, fits(Article, "byline")] | None = None
+    region: Slug | None = None
+    body: Annotated[list[Long], msgspec.Meta(max_length=500)] = []
+    continued_on: Annotated[str, fits(Article, "continued_on")] | None = None
+    repairs: Annotated[list[RepairIn], msgspec.Meta(max_length=100)] = []
+    notes: Notes = []
+    null_reasons: NullReasons = {}
+
+
+def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
+    """The span lies in the document and holds the headline; repairs lie inside it."""
+    problems: Problems = []
+    start, end = record["span"]["start"], record["span"]["end"]
+    text = ctx.document_text(record["document"])
+    if text is None:
+        problems.append(("document", f"unknown document {record['document']!r}"))
+    elif not 0 <= start < end <= len(text):
+        problems.append(("span", f"outside the document (length {len(text)})"))
+    elif squash(record["headline"]) not in squash(text[start:end]):
+        problems.append(("headline", "not found inside the article span"))
+    for i, repair in enumerate(record["repairs"]):
+        rs = repair["span"]
+        if not start <= rs["start"] < rs["end"] <= end:
+            problems.append((f"repairs[{i}].span", "not inside the article span"))
+    return problems
+
+
+WRITE = WriteSpec(
+    in_type=ArticleIn,
+    patch_type=patch_type(ArticleIn, "ArticlePatch"),
+    kinds=ARTICLE_KINDS,
+    nullable=("section", "kicker", "subheadline", "byline", "region", "continued_on"),
+    required_text=("headline",),
+    slug_field="headline",
+    references={"region": "region"},
+    referrers=(("metric", "article_id"),),
+    rules=write_rules,
+    position_in="document_id",
+)
+
+
 RESOURCE = Resource(
     name="articles",
     singular="article",
@@ -332,5 +399,5 @@ RESOURCE = Resource(
     controller=ArticleController,
     example_id="tai-long-yin-hang-zhu-qi-shu-kun",
     search=SearchText("headline", ("kicker", "subheadline", "section", "byline", "body")),
-    writable=True,
+    write=WRITE,
 )

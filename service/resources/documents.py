@@ -171,5 +171,4 @@ RESOURCE = Resource(
     controller=DocumentController,
     example_id="lishui-2022-08-page",
     search=None,
-    writable=False,
 )

@@ -13,6 +13,8 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits, patch_type
+from service.curation.rules import Context, Problems, Wire, unique_name_problems
 from service.listing.envelope import Facets, PageInfo, PageLinks, Total
 from service.listing.handlers import detail_response, list_response
 from service.listing.openapi import detail_operation_class, operation_class
@@ -39,7 +41,7 @@ from service.models import (
 )
 from service.resources.common import Mention, ResourceId, Span, doc
 from service.resources.organisations import ROLES, RoleLink
-from service.resources.resource import Resource, SearchText
+from service.resources.resource import Resource, SearchText, WriteSpec
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 INITIATIVE_KINDS = (
@@ -256,6 +258,41 @@ class InitiativeController(Controller):
         return await detail_response(request, db, INITIATIVES, body)
 
 
+# ---------------------------------------------------------------- writes
+
+
+class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new initiative. Omit `id` to derive it from the name (pinyin slug)."""
+
+    name: Annotated[str, fits(Initiative, "name", 1)]
+    kind: Annotated[str, fits(Initiative, "kind")]
+    id: Slug | None = None
+    name_en: Annotated[str, fits(Initiative, "name_en")] | None = None
+    summary: Long | None = None
+    region: Slug | None = None
+    parent: Slug | None = None
+    aliases: Aliases = []
+    notes: Notes = []
+    null_reasons: NullReasons = {}
+
+
+def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
+    return unique_name_problems("initiative", record, ctx, record_id)
+
+
+WRITE = WriteSpec(
+    in_type=InitiativeIn,
+    patch_type=patch_type(InitiativeIn, "InitiativePatch"),
+    kinds=INITIATIVE_KINDS,
+    nullable=("name_en", "summary", "region", "parent"),
+    required_text=("name",),
+    slug_field="name",
+    references={"region": "region", "parent": "initiative"},
+    referrers=(("metric", "initiative_id"), ("initiative", "parent_id")),
+    rules=write_rules,
+)
+
+
 RESOURCE = Resource(
     name="initiatives",
     singular="initiative",
@@ -267,5 +304,5 @@ RESOURCE = Resource(
     controller=InitiativeController,
     example_id="liu-dong-gong-xiao-gong-fu-che",
     search=SearchText("name", ("name_en", "aliases", "summary")),
-    writable=True,
+    write=WRITE,
 )

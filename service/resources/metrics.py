@@ -12,6 +12,15 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.curation.bodies import Notes, NullReasons, Slug, SpanIn, fits, patch_type
+from service.curation.rules import (
+    Context,
+    Problems,
+    Wire,
+    quantity_problems,
+    span_problem,
+    squash,
+)
 from service.listing.envelope import Facets, PageInfo, PageLinks, Total
 from service.listing.handlers import detail_response, list_response
 from service.listing.openapi import detail_operation_class, operation_class
@@ -29,7 +38,7 @@ from service.listing.spec import (
 from service.listing.sql import fetch_item
 from service.models import Metric, table_of
 from service.resources.common import ResourceId, Span, doc
-from service.resources.resource import Resource, SearchText
+from service.resources.resource import Resource, SearchText, WriteSpec
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 METRIC_KINDS = (
@@ -267,6 +276,92 @@ class MetricController(Controller):
         return await detail_response(request, db, METRICS, item)
 
 
+# ---------------------------------------------------------------- writes
+
+
+class MetricIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new metric: `quote` must be the document text at `span` (inside the article's span),
+    `raw` must occur in the quote, and `value`/`unit`/`qualifier` must be what the quantity
+    parser reads from `raw`. Omit `id` to derive it from the subject."""
+
+    article: Slug
+    subject: Annotated[str, fits(Metric, "subject", 1)]
+    kind: Annotated[str, fits(Metric, "kind")]
+    raw: Annotated[str, fits(Metric, "raw", 1)]
+    value: msgspec.Raw
+    quote: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    span: SpanIn
+    id: Slug | None = None
+    subject_en: Annotated[str, fits(Metric, "subject_en")] | None = None
+    unit: Annotated[str, fits(Metric, "unit")] | None = None
+    qualifier: Annotated[str, fits(Metric, "qualifier")] | None = None
+    cumulative: bool = False
+    period: Annotated[str, fits(Metric, "period")] | None = None
+    region: Slug | None = None
+    initiative: Slug | None = None
+    organisation: Slug | None = None
+    growth_of: Slug | None = None
+    notes: Notes = []
+    null_reasons: NullReasons = {}
+
+
+def _quote_problems(record: Wire, ctx: Context) -> Problems:
+    """The quote is the text at the span, inside its (live) article."""
+    span = [record["span"]["start"], record["span"]["end"]]
+    article = ctx.article_span(record["article"])
+    if article is None:
+        return [("article", f"unknown article {record['article']!r}{ctx.missing_note}")]
+    document, start, end = article
+    problem = span_problem(ctx.document_text(document) or "", record["quote"], span)
+    if problem is not None:
+        return [("span", problem)]
+    if not start <= span[0] < span[1] <= end:
+        return [("span", f"outside article {record['article']}")]
+    return []
+
+
+def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
+    problems = _quote_problems(record, ctx)
+    if record.get("growth_of") == record_id:
+        problems.append(("growth_of", "a metric cannot qualify itself"))
+    if squash(record["raw"]) not in squash(record["quote"]):
+        problems.append(("raw", "does not occur in the quote"))
+    # `value` is exact decimal text (curation.bodies.wire_dict) or None when it was not a number.
+    value = Decimal(record["value"]) if record["value"] is not None else None
+    # adjusted() is the exponent of the leading digit: no arithmetic, so no Overflow trap.
+    if value is None or not value.is_finite() or value.adjusted() >= 14:
+        problems.append(
+            ("value", "expected a finite decimal below 1e14 (a JSON number or a string)")
+        )
+    else:
+        problems += quantity_problems(record["raw"], value, record["unit"], record["qualifier"])
+    return problems
+
+
+def _document(record: Wire, ctx: Context) -> dict[str, Any]:
+    article = ctx.article_span(record["article"])
+    return {"document_id": article[0] if article is not None else None}
+
+
+WRITE = WriteSpec(
+    in_type=MetricIn,
+    patch_type=patch_type(MetricIn, "MetricPatch"),
+    kinds=METRIC_KINDS,
+    nullable=("subject_en", "unit", "period", "region"),
+    required_text=("subject", "raw", "quote"),
+    slug_field="subject",
+    references={
+        "region": "region",
+        "initiative": "initiative",
+        "organisation": "organisation",
+        "growth_of": "metric",
+    },
+    referrers=(("metric", "growth_of_id"),),
+    rules=write_rules,
+    derived=_document,
+)
+
+
 RESOURCE = Resource(
     name="metrics",
     singular="metric",
@@ -278,5 +373,5 @@ RESOURCE = Resource(
     controller=MetricController,
     example_id="qiang-cun-gong-si-li-run",
     search=SearchText("subject", ("subject_en", "raw", "quote")),
-    writable=True,
+    write=WRITE,
 )

@@ -12,6 +12,8 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import Db
+from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits, patch_type
+from service.curation.rules import Context, Problems, Wire, unique_name_problems
 from service.listing.envelope import Facets, PageInfo, PageLinks, Total
 from service.listing.handlers import detail_response, list_response
 from service.listing.openapi import detail_operation_class, operation_class
@@ -37,7 +39,7 @@ from service.models import (
     table_of,
 )
 from service.resources.common import Mention, ResourceId, Span, doc
-from service.resources.resource import Resource, SearchText
+from service.resources.resource import Resource, SearchText, WriteSpec
 from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 ORGANISATION_KINDS = (
@@ -242,6 +244,40 @@ class OrganisationController(Controller):
         return await detail_response(request, db, ORGANISATIONS, body)
 
 
+# ---------------------------------------------------------------- writes
+
+
+class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new organisation. Omit `id` to derive it from the name (pinyin slug)."""
+
+    name: Annotated[str, fits(Organisation, "name", 1)]
+    kind: Annotated[str, fits(Organisation, "kind")]
+    id: Slug | None = None
+    name_en: Annotated[str, fits(Organisation, "name_en")] | None = None
+    region: Slug | None = None
+    parent: Slug | None = None
+    aliases: Aliases = []
+    notes: Notes = []
+    null_reasons: NullReasons = {}
+
+
+def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
+    return unique_name_problems("organisation", record, ctx, record_id)
+
+
+WRITE = WriteSpec(
+    in_type=OrganisationIn,
+    patch_type=patch_type(OrganisationIn, "OrganisationPatch"),
+    kinds=ORGANISATION_KINDS,
+    nullable=("name_en", "region", "parent"),
+    required_text=("name",),
+    slug_field="name",
+    references={"region": "region", "parent": "organisation"},
+    referrers=(("metric", "organisation_id"), ("organisation", "parent_id")),
+    rules=write_rules,
+)
+
+
 RESOURCE = Resource(
     name="organisations",
     singular="organisation",
@@ -253,5 +289,5 @@ RESOURCE = Resource(
     controller=OrganisationController,
     example_id="tai-long-yin-hang-li-shui-fen-hang",
     search=SearchText("name", ("name_en", "aliases")),
-    writable=True,
+    write=WRITE,
 )

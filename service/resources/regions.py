@@ -172,5 +172,4 @@ RESOURCE = Resource(
     controller=RegionController,
     example_id="lian-du-qu",
     search=None,
-    writable=False,
 )

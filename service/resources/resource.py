@@ -1,6 +1,6 @@
 """What a resource is, declared once in its own module (`RESOURCE = Resource(...)`) and listed
 once in `service/resources/registry.py`. The app, OpenAPI tags and examples, `/v1/meta`,
-search, changes, writes and the seed loader iterate the registry instead of naming resources."""
+search, changes, the write routes and the seed loader iterate the registry instead of naming resources."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import msgspec
 from litestar import Controller
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.curation.rules import Context, Problems, Wire
 from service.listing.spec import ListSpec
 
 
@@ -32,6 +33,31 @@ class SearchText:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteSpec:
+    """How a writable resource is written: its bodies and its rules. The seed loader decodes
+    the curated records into the same `in_type` and runs the same rules."""
+
+    in_type: type[msgspec.Struct]
+    patch_type: type[msgspec.Struct]
+    # The `kind` vocabulary, the fields `null_reasons` may explain, text that may not be empty.
+    kinds: tuple[str, ...]
+    nullable: tuple[str, ...]
+    required_text: tuple[str, ...]
+    # A new record's id is the pinyin slug of this field, unless the body gives one.
+    slug_field: str
+    # API field -> table of the live record it must name (checked for every resource alike).
+    references: Mapping[str, str]
+    # (table, column) of live records whose reference blocks a delete.
+    referrers: tuple[tuple[str, str], ...]
+    # The resource's own rules: (record, context, record id) -> problems.
+    rules: Callable[[Wire, Context, str], Problems]
+    # Columns that are not in the body but follow from it (a metric's document).
+    derived: Callable[[Wire, Context], dict[str, Any]] | None = None
+    # A new record gets `position` after the last one with the same value of this column.
+    position_in: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Resource:
     # URL segment, search `type` and `resource` in changes: "metrics".
     name: str
@@ -48,5 +74,9 @@ class Resource:
     # A representative record, the OpenAPI example of the resource.
     example_id: str
     search: SearchText | None = None
-    # Curators may create, patch, delete and restore its records (service/writes.py).
-    writable: bool = False
+    # Curators may create, patch, delete and restore its records (service/curation/).
+    write: WriteSpec | None = None
+
+    @property
+    def writable(self) -> bool:
+        return self.write is not None

@@ -1,5 +1,6 @@
-"""Request bodies of the curator write API (service/writes.py): the wire input types, their strict
-decoding, and the OpenAPI schema that states exactly what the decoder accepts.
+"""Request bodies of the curator write API: the field types the In Structs of the resource modules
+are made of, their strict decoding, and the OpenAPI schema that states exactly what the decoder
+accepts. The seed loader decodes the curated YAML records with the same decoder.
 
 Litestar's default body handling decodes JSON into Python builtins first and then converts them
 loosely (`strict=False`: `"5"` passes as an integer, `"true"` as a boolean), turns every JSON
@@ -35,8 +36,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.typing import FieldDefinition
 
-from service.models import Article, Initiative, Metric, Organisation, table_of
-from service.resources import articles, initiatives, metrics, organisations
+from service.models import table_of
 from service.web.errors import BadRequest, InvalidParam
 
 # ---------------------------------------------------------------- field types
@@ -47,7 +47,7 @@ DECIMAL_MAX_LENGTH = 40
 MAX_OFFSET = 10_000_000  # far beyond any source page; keeps offsets inside every integer column
 
 
-def _fits(model: type[Any], column: str, min_length: int = 0) -> msgspec.Meta:
+def fits(model: type[Any], column: str, min_length: int = 0) -> msgspec.Meta:
     """At most what the column holds: PostgreSQL refuses longer text with an error (a 500 if it
     got that far) where SQLite would store it, so the body is refused first, on both."""
     length = getattr(table_of(model).c[column].type, "length", None)
@@ -87,83 +87,7 @@ class RepairIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Long
 
 
-class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new organisation. Omit `id` to derive it from the name (pinyin slug)."""
-
-    name: Annotated[str, _fits(Organisation, "name", 1)]
-    kind: Annotated[str, _fits(Organisation, "kind")]
-    id: Slug | None = None
-    name_en: Annotated[str, _fits(Organisation, "name_en")] | None = None
-    region: Slug | None = None
-    parent: Slug | None = None
-    aliases: Aliases = []
-    notes: Notes = []
-    null_reasons: NullReasons = {}
-
-
-class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new initiative. Omit `id` to derive it from the name (pinyin slug)."""
-
-    name: Annotated[str, _fits(Initiative, "name", 1)]
-    kind: Annotated[str, _fits(Initiative, "kind")]
-    id: Slug | None = None
-    name_en: Annotated[str, _fits(Initiative, "name_en")] | None = None
-    summary: Long | None = None
-    region: Slug | None = None
-    parent: Slug | None = None
-    aliases: Aliases = []
-    notes: Notes = []
-    null_reasons: NullReasons = {}
-
-
-class ArticleIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new article in a document: its span must contain the headline as printed. It is
-    placed after the document's last article. Omit `id` to derive it from the headline."""
-
-    document: Slug
-    kind: Annotated[str, _fits(Article, "kind")]
-    headline: Annotated[str, _fits(Article, "headline", 1)]
-    span: SpanIn
-    id: Slug | None = None
-    section: Annotated[str, _fits(Article, "section")] | None = None
-    kicker: Annotated[str, _fits(Article, "kicker")] | None = None
-    subheadline: Annotated[str, _fits(Article, "subheadline")] | None = None
-    byline: Annotated[str, _fits(Article, "byline")] | None = None
-    region: Slug | None = None
-    body: Annotated[list[Long], msgspec.Meta(max_length=500)] = []
-    continued_on: Annotated[str, _fits(Article, "continued_on")] | None = None
-    repairs: Annotated[list[RepairIn], msgspec.Meta(max_length=100)] = []
-    notes: Notes = []
-    null_reasons: NullReasons = {}
-
-
-class MetricIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new metric: `quote` must be the document text at `span` (inside the article's span),
-    `raw` must occur in the quote, and `value`/`unit`/`qualifier` must be what the quantity
-    parser reads from `raw`. Omit `id` to derive it from the subject."""
-
-    article: Slug
-    subject: Annotated[str, _fits(Metric, "subject", 1)]
-    kind: Annotated[str, _fits(Metric, "kind")]
-    raw: Annotated[str, _fits(Metric, "raw", 1)]
-    value: msgspec.Raw
-    quote: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-    span: SpanIn
-    id: Slug | None = None
-    subject_en: Annotated[str, _fits(Metric, "subject_en")] | None = None
-    unit: Annotated[str, _fits(Metric, "unit")] | None = None
-    qualifier: Annotated[str, _fits(Metric, "qualifier")] | None = None
-    cumulative: bool = False
-    period: Annotated[str, _fits(Metric, "period")] | None = None
-    region: Slug | None = None
-    initiative: Slug | None = None
-    organisation: Slug | None = None
-    growth_of: Slug | None = None
-    notes: Notes = []
-    null_reasons: NullReasons = {}
-
-
-def _patch_type(in_type: type[msgspec.Struct], name: str) -> type[msgspec.Struct]:
+def patch_type(in_type: type[msgspec.Struct], name: str) -> type[msgspec.Struct]:
     """The merge-patch body: every field of the create body except `id`, all optional."""
     fields: list[tuple[str, Any, Any]] = []
     for f in msgspec.structs.fields(in_type):
@@ -174,27 +98,8 @@ def _patch_type(in_type: type[msgspec.Struct], name: str) -> type[msgspec.Struct
             # null removes a key (RFC 7386)
             annotation = Annotated[dict[Short, Long | None], msgspec.Meta(max_length=20)]
         fields.append((f.name, annotation | msgspec.UnsetType, msgspec.UNSET))
-    return msgspec.defstruct(name, fields, forbid_unknown_fields=True, module=__name__)
-
-
-OrganisationPatch = _patch_type(OrganisationIn, "OrganisationPatch")
-InitiativePatch = _patch_type(InitiativeIn, "InitiativePatch")
-ArticlePatch = _patch_type(ArticleIn, "ArticlePatch")
-MetricPatch = _patch_type(MetricIn, "MetricPatch")
-
-# What the server checks beyond types (422 otherwise), stated in the schema too.
-KINDS: dict[str, tuple[str, ...]] = {
-    "OrganisationIn": organisations.ORGANISATION_KINDS,
-    "InitiativeIn": initiatives.INITIATIVE_KINDS,
-    "ArticleIn": articles.ARTICLE_KINDS,
-    "MetricIn": metrics.METRIC_KINDS,
-}
-NULLABLE: dict[str, tuple[str, ...]] = {
-    "OrganisationIn": ("name_en", "region", "parent"),
-    "InitiativeIn": ("name_en", "summary", "region", "parent"),
-    "ArticleIn": ("section", "kicker", "subheadline", "byline", "region", "continued_on"),
-    "MetricIn": ("subject_en", "unit", "period", "region"),
-}
+    module = in_type.__module__
+    return msgspec.defstruct(name, fields, forbid_unknown_fields=True, module=module)
 
 
 # ---------------------------------------------------------------- decoding
@@ -277,9 +182,12 @@ async def json_body_guard(
 
 class StrictJsonBody(AbstractDTO[Any]):
     """Decodes a handler's `data` with `decode_body` into `body_type`, and documents it as
-    that type's component schema (refined by `refine_schema`). Use `strict_body(type)`."""
+    that type's component schema (refined by `refine_schema`). Use `strict_body(...)`."""
 
     body_type: ClassVar[type[msgspec.Struct]]
+    # What the rules accept beyond types, stated in the schema too (`refine_schema`).
+    kinds: ClassVar[tuple[str, ...]]
+    nullable: ClassVar[tuple[str, ...]]
 
     @classmethod
     def generate_field_definitions(
@@ -308,7 +216,7 @@ class StrictJsonBody(AbstractDTO[Any]):
             registered = schema_creator.schema_registry.get_schema_for_field_definition(
                 FieldDefinition.from_annotation(struct)
             )
-            refine_schema(registered, cls.body_type.__name__)
+            refine_schema(registered, cls.kinds, cls.nullable)
         return result
 
     def decode_bytes(self, value: bytes) -> Any:
@@ -318,8 +226,11 @@ class StrictJsonBody(AbstractDTO[Any]):
         raise HTTPException(status_code=415, detail="The body must be JSON.")
 
 
-def strict_body(body_type: type[msgspec.Struct]) -> type[StrictJsonBody]:
-    return type(f"Strict{body_type.__name__}", (StrictJsonBody,), {"body_type": body_type})
+def strict_body(
+    body_type: type[msgspec.Struct], kinds: tuple[str, ...], nullable: tuple[str, ...]
+) -> type[StrictJsonBody]:
+    attributes = {"body_type": body_type, "kinds": kinds, "nullable": nullable}
+    return type(f"Strict{body_type.__name__}", (StrictJsonBody,), attributes)
 
 
 VALUE_SCHEMA = Schema(
@@ -334,7 +245,7 @@ VALUE_SCHEMA = Schema(
 )
 
 
-# The text rule of service.seed.text_problems as a pattern (ECMA and Python alike): no control
+# The text rule of service.curation.rules.text_problems as a pattern (ECMA and Python alike): no control
 # character but tab, line feed and carriage return; not blank (empty is for optional fields).
 TEXT_PATTERN = r"^(?!\s+$)[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
@@ -350,7 +261,7 @@ def _declare_text_rule(schema: Any) -> None:
         _declare_text_rule(child)
 
 
-def refine_schema(schema: Schema, body_name: str) -> None:
+def refine_schema(schema: Schema, kinds: tuple[str, ...], nullable: tuple[str, ...]) -> None:
     """What the decoder enforces and the generated schema leaves out: no unknown fields, the
     exact type of `value`, the kinds and nullable fields the rules accept."""
     schema.additional_properties = False
@@ -360,13 +271,11 @@ def refine_schema(schema: Schema, body_name: str) -> None:
             properties[name] = Schema(type=OpenAPIType.INTEGER, minimum=0, maximum=MAX_OFFSET)
     if "value" in properties:
         properties["value"] = VALUE_SCHEMA
-    base = body_name.removesuffix("Patch")
-    base = base if base.endswith("In") else f"{base}In"
     kind = properties.get("kind")
-    if isinstance(kind, Schema) and base in KINDS:
-        kind.enum = list(KINDS[base])
+    if isinstance(kind, Schema):
+        kind.enum = list(kinds)
     reasons = properties.get("null_reasons")
-    if isinstance(reasons, Schema) and base in NULLABLE:
-        reasons.property_names = Schema(type=OpenAPIType.STRING, enum=list(NULLABLE[base]))
+    if isinstance(reasons, Schema):
+        reasons.property_names = Schema(type=OpenAPIType.STRING, enum=list(nullable))
     for prop in properties.values():
         _declare_text_rule(prop)
