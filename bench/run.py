@@ -1,25 +1,31 @@
 """`make bench`: the service against Datasette and a bare Litestar app, same data, same run.
 
-    python -m bench.run                       # everything, 10 s per scenario
-    python -m bench.run --duration 3 --warmup 1 --servers service,datasette
-    BENCH_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/h6 python -m bench.run
+    python -m bench.run                       # everything, 8 s per scenario (+ 2 s warm-up)
+    python -m bench.run --duration 3          # quick mode
+    python -m bench.run --servers service,datasette --scenarios filtered,facet
+    BENCH_POSTGRES_URL=off python -m bench.run                # SQLite only
 
 Each server runs alone under uvicorn (1 worker, uvloop, httptools, no access log), pinned to
 CPU 0 while wrk (1 thread, 32 connections) runs on CPU 1, so the two do not compete for a core.
 Every scenario is checked first (status 200, the expected rows, the count and facets actually
 computed), then warmed up, then measured; a non-2xx response during a measurement marks the
-result invalid. Results: a table on stdout and `bench/results/<timestamp>.json`.
+result invalid. The service's response-cache hits and misses during each measurement are read
+from its /metrics. Results: a table and issue #13's targets (bench/targets.py) on stdout,
+`bench/results/<timestamp>.json` and a chart next to it (bench/chart.py).
 
 Servers
 - `service`: the API as deployed (response cache on), except the per-client rate limit, which a
   load generator on one address would hit at once.
-- `service-nocache`: the same with `RESPONSE_CACHE_MB=0`, so every request runs its queries: the
-  cost of a cache miss, i.e. of the hot path itself.
+- `service-nocache`: the same with `RESPONSE_CACHE_MB=0`, so every request runs its queries.
 - `datasette`: Datasette (immutable mode) on the same SQLite file, asked the equivalent
   questions through its table JSON API (see bench/datasette_app.py for its settings).
 - `baseline`: bench/baseline_app.py, a constant 50-item list: the ceiling for a Litestar
   endpoint on this machine.
-- `postgres`, `postgres-nocache`: the service on PostgreSQL, when BENCH_POSTGRES_URL is set.
+- `postgres`, `postgres-nocache`: the service on PostgreSQL: BENCH_POSTGRES_URL, or by default
+  the database bench_1m on 127.0.0.1:5432 when a server answers there.
+
+Scenarios: SCENARIOS below; the `*-miss` ones run on the cache-on servers with a URL of its own
+for every request (LUA numbers the requests), so the response cache never answers them.
 """
 
 from __future__ import annotations
