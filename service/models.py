@@ -351,14 +351,16 @@ class SearchEntry(SQLModel, table=True):
 
 
 def declared_in_models(name: str | None, type_: str, _parent_names: object = None) -> bool:
-    """False for objects only migrations create (FTS5 tables, expression indexes), so
-    autogenerate and the drift test leave them alone."""
+    """False for objects only migrations create (FTS5 tables, full-text indexes, PostgreSQL's
+    generated `*_tsv` columns), so autogenerate and the drift test leave them alone."""
     if name is None:
         return True
     if type_ == "table":
         return not name.startswith("search_entry_fts")
     if type_ == "index":
         return not name.endswith("_fts")
+    if type_ == "column":
+        return not name.endswith("_tsv")
     return True
 
 

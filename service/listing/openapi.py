@@ -18,7 +18,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from service.fulltext import MAX_QUERY_LENGTH, SEARCHABLE
+from service.fulltext import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, SEARCHABLE
 from service.listing.spec import (
     DEFAULT_LIMIT,
     MAX_IN_VALUES,
@@ -212,8 +212,8 @@ def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
                 param_in="query",
                 required=False,
                 description="Full-text search in Chinese (and Latin words/numbers). Every "
-                "space-separated word must occur; a Chinese word matches as a phrase, so 2-"
-                "character words like 工坊 or 丽水 are found.",
+                f"space-separated word must occur (at most {MAX_QUERY_WORDS} words); a Chinese "
+                "word matches as a phrase, so 2-character words like 工坊 or 丽水 are found.",
                 schema=Schema(
                     type=OpenAPIType.STRING,
                     min_length=1,

@@ -11,12 +11,7 @@ from typing import Any, Literal, TypeAlias, cast
 
 from litestar.datastructures import MultiDict
 
-from service.fulltext import (
-    MAX_QUERY_LENGTH,
-    SEARCHABLE,
-    SearchQuery,
-    parse_query,
-)
+from service.fulltext import SearchQuery, search_param
 from service.listing.columns import CONTROL, DECIMAL_TEXT, INTEGER_TEXT, ColumnType, column_type
 from service.listing.cursor import Cursor, decode_cursor, query_binding
 from service.listing.spec import (
@@ -299,11 +294,7 @@ def parse_list_query(
     search: SearchQuery | None = None
     q = single_param(params, "q")
     if q is not None:
-        if len(q) > MAX_QUERY_LENGTH:
-            raise invalid("q", f"at most {MAX_QUERY_LENGTH} characters")
-        search = parse_query(q) if SEARCHABLE.search(q) else None
-        if search is None:
-            raise invalid("q", "nothing searchable: use Chinese characters, letters or digits")
+        search = search_param(q)
 
     facets = name_list(params, "facet")
     unknown_facets = [f for f in facets if f not in spec.facet_names]

@@ -10,8 +10,14 @@ from litestar import Controller, Request, Response, get
 from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
 
 from service.db import Db
-from service.fulltext import MAX_QUERY_LENGTH, SEARCHABLE, entries, highlight, match_clause
-from service.fulltext import parse_query as parse_search
+from service.fulltext import (
+    MAX_QUERY_LENGTH,
+    MAX_QUERY_WORDS,
+    entries,
+    highlight,
+    match_clause,
+    search_param,
+)
 from service.listing.columns import column_type
 from service.listing.cursor import decode_cursor, query_binding
 from service.listing.envelope import PageInfo, PageLinks, Total, page_url
@@ -58,7 +64,8 @@ def _parameters() -> list[Parameter]:
             param_in="query",
             required=True,
             description="Full-text query in Chinese (and Latin words/numbers); every "
-            "space-separated word must occur. 2-character words like 工坊 are found.",
+            f"space-separated word must occur (at most {MAX_QUERY_WORDS} words). 2-character "
+            "words like 工坊 are found.",
             schema=Schema(
                 type=OpenAPIType.STRING,
                 min_length=1,
@@ -134,11 +141,7 @@ class SearchController(Controller):
         text = single_param(request.query_params, "q")
         if text is None:
             raise invalid("q", "required")
-        if len(text) > MAX_QUERY_LENGTH:
-            raise invalid("q", f"at most {MAX_QUERY_LENGTH} characters")
-        query = parse_search(text) if SEARCHABLE.search(text) else None
-        if query is None:
-            raise invalid("q", "nothing searchable: use Chinese characters, letters or digits")
+        query = search_param(text)
         types = name_list(request.query_params, "type")
         if any(t not in SEARCH_TYPES for t in types):
             raise invalid("type", "expected any of: " + ", ".join(SEARCH_TYPES))
