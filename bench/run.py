@@ -519,7 +519,7 @@ FILTER_PARAMS: list[tuple[str, str | int]] = [
 ]
 SCENARIOS = {
     "detail": "GET /v1/metrics/{id} (1,000 ids, round robin)",
-    "first": "first list page, limit=50 (default sort, exact count)",
+    "first": "first list page, limit=50 (default sort and count)",
     "deep": f"list page after {DEEP_ROW:,} rows, same query (keyset cursor)",
     "filtered": "unit=元&region=li-shui-shi&value__gte=1000&sort=-value&limit=50",
     "list50": "constant 50-item list (bare Litestar)",
