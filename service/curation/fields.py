@@ -30,13 +30,15 @@ def _stored(value: Any) -> Any:
     return value
 
 
-def _wire(value: Any) -> Any:
+def wire_value(value: Any) -> Any:
     """The inverse of `_stored`."""
     if isinstance(value, list):
-        return [_wire(item) for item in value]
+        return [wire_value(item) for item in value]
     if isinstance(value, dict):
         return {
-            k: {"start": v[0], "end": v[1]} if k == "span" and isinstance(v, list) else _wire(v)
+            k: {"start": v[0], "end": v[1]}
+            if k == "span" and isinstance(v, list)
+            else wire_value(v)
             for k, v in value.items()
         }
     return value
@@ -76,5 +78,5 @@ class FieldMap:
             elif f.type is msgspec.Raw:
                 wire[f.name] = str(row[self.column(f.name)])
             else:
-                wire[f.name] = _wire(row[self.column(f.name)])
+                wire[f.name] = wire_value(row[self.column(f.name)])
         return wire
