@@ -82,8 +82,12 @@ def results() -> dict[str, str]:
     return found
 
 
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.escape(pattern).replace(r"\*", ".*"))
+
+
 def wanted(name: str) -> bool:
-    return any(re.fullmatch(p.replace(".", r"\.").replace("*", ".*"), name) for p in TARGETS)
+    return any(_glob(p).fullmatch(name) for p in TARGETS)
 
 
 def _functions(module: str) -> dict[str, str]:
@@ -151,6 +155,13 @@ def main() -> int:
             print(f"mutmut run failed ({run.returncode})")
             return 2
     statuses = {n: s for n, s in results().items() if wanted(n)}
+    # A target that matches nothing was renamed or moved: the gate would silently test less.
+    missing = [p for p in TARGETS if not any(_glob(p).fullmatch(n) for n in statuses)]
+    for pattern in missing:
+        print(f"FAIL: no mutant matches {pattern} (renamed or moved? update TARGETS)")
+    unchecked = [n for n, s in statuses.items() if s == "not checked"]
+    if unchecked:
+        print(f"FAIL: {len(unchecked)} mutants not checked (mutmut stopped early?)")
     cache: dict[str, dict[str, str]] = {}
     survivors = [describe(n, cache) for n, s in sorted(statuses.items()) if s not in KILLED]
     allowed = read_allowlist()
@@ -170,7 +181,7 @@ def main() -> int:
     if len(unlisted) + len(unreviewed) > allowance:
         print(f"FAIL: {len(unlisted) + len(unreviewed)} survivors beyond the allow-list")
         return 1
-    return 0
+    return 1 if missing or unchecked else 0
 
 
 if __name__ == "__main__":
