@@ -152,8 +152,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            await app.state.engine.dispose()
             refresher.cancel()
+            await app.state.engine.dispose()
 
     # ETag/304/cache, headers, logging, limits, CORS, compression: service/web/.
     http_layer = HttpLayer(settings)

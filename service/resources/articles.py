@@ -8,11 +8,8 @@ from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db import Db
 from service.curation.bodies import (
     Long,
     Notes,
@@ -24,9 +21,7 @@ from service.curation.bodies import (
     patch_type,
 )
 from service.curation.rules import Context, Problems, Wire, squash
-from service.listing.envelope import Facets, PageInfo, PageLinks, Total
-from service.listing.handlers import detail_response, list_response
-from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.controller import page_struct, read_controller
 from service.listing.spec import (
     KEY_OPS,
     RELATION_OPS,
@@ -50,9 +45,8 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, ResourceId, Span, doc
+from service.resources.common import Mention, Span, doc
 from service.resources.resource import Resource, SearchText, WriteSpec
-from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 ARTICLE_KINDS = ("news", "feature", "photo", "banner", "series")
 CONTRIBUTOR_ROLES = ("reporter", "correspondent", "photographer")
@@ -115,14 +109,7 @@ class ArticleDetail(ArticleOut):
     ]
 
 
-class ArticlePage(msgspec.Struct, omit_defaults=True):
-    """A page of articles."""
-
-    data: list[ArticleOut]
-    page: PageInfo
-    links: PageLinks
-    total: Total
-    facets: Facets | None = None
+ArticlePage = page_struct("ArticlePage", ArticleOut, "A page of articles.")
 
 
 t = table_of(Article)
@@ -301,35 +288,15 @@ async def load_detail(conn: AsyncConnection, article_id: str) -> ArticleDetail |
     )
 
 
-class ArticleController(Controller):
-    path = "/articles"
-    tags = ["Articles"]
-
-    @get(
-        "/",
-        operation_id="listArticles",
-        summary="List articles",
-        operation_class=operation_class(ARTICLES),
-        responses=COMMON_ERRORS,
-    )
-    async def list_articles(self, request: Request[Any, Any, Any], db: Db) -> Response[ArticlePage]:
-        return await list_response(request, db, ARTICLES)
-
-    @get(
-        "/{article_id:str}",
-        operation_id="getArticle",
-        summary="Get an article with the organisations and initiatives it names",
-        responses=DETAIL_ERRORS,
-        raises=[NotFoundException],
-        operation_class=detail_operation_class(ARTICLES, ArticleDetail),
-    )
-    async def get_article(
-        self, request: Request[Any, Any, Any], db: Db, article_id: ResourceId
-    ) -> Response[ArticleDetail]:
-        body = await load_detail(db, article_id)
-        if body is None:
-            raise NotFoundException(f"No article with id {article_id!r}")
-        return await detail_response(request, db, ARTICLES, body)
+ArticleController = read_controller(
+    ARTICLES,
+    ArticleDetail,
+    load_detail,
+    tag="Articles",
+    singular="article",
+    list_summary="List articles",
+    detail_summary="Get an article with the organisations and initiatives it names",
+)
 
 
 # ---------------------------------------------------------------- writes

@@ -7,19 +7,13 @@ from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db import Db
-from service.listing.envelope import Facets, PageInfo, PageLinks, Total
-from service.listing.handlers import detail_response, list_response
-from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.controller import page_struct, read_controller
 from service.listing.spec import FilterField, ListSpec, Row, SortKey
 from service.models import Document, table_of
-from service.resources.common import ResourceId, Span, doc
+from service.resources.common import Span, doc
 from service.resources.resource import Resource
-from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 
 class DateBasis(msgspec.Struct):
@@ -56,14 +50,7 @@ class DocumentDetail(DocumentOut):
     text: Annotated[str, doc("Full text of the page; every `span` indexes into it.")]
 
 
-class DocumentPage(msgspec.Struct, omit_defaults=True):
-    """A page of documents."""
-
-    data: list[DocumentOut]
-    page: PageInfo
-    links: PageLinks
-    total: Total
-    facets: Facets | None = None
+DocumentPage = page_struct("DocumentPage", DocumentOut, "A page of documents.")
 
 
 t = table_of(Document)
@@ -127,37 +114,15 @@ async def load_detail(conn: AsyncConnection, document_id: str) -> DocumentDetail
     return None if row is None else DocumentDetail(**_fields(row), text=row["text"])
 
 
-class DocumentController(Controller):
-    path = "/documents"
-    tags = ["Documents"]
-
-    @get(
-        "/",
-        operation_id="listDocuments",
-        summary="List source documents",
-        operation_class=operation_class(DOCUMENTS),
-        responses=COMMON_ERRORS,
-    )
-    async def list_documents(
-        self, request: Request[Any, Any, Any], db: Db
-    ) -> Response[DocumentPage]:
-        return await list_response(request, db, DOCUMENTS)
-
-    @get(
-        "/{document_id:str}",
-        operation_id="getDocument",
-        summary="Get a source document with its full text",
-        responses=DETAIL_ERRORS,
-        raises=[NotFoundException],
-        operation_class=detail_operation_class(DOCUMENTS, DocumentDetail),
-    )
-    async def get_document(
-        self, request: Request[Any, Any, Any], db: Db, document_id: ResourceId
-    ) -> Response[DocumentDetail]:
-        body = await load_detail(db, document_id)
-        if body is None:
-            raise NotFoundException(f"No document with id {document_id!r}")
-        return await detail_response(request, db, DOCUMENTS, body)
+DocumentController = read_controller(
+    DOCUMENTS,
+    DocumentDetail,
+    load_detail,
+    tag="Documents",
+    singular="document",
+    list_summary="List source documents",
+    detail_summary="Get a source document with its full text",
+)
 
 
 RESOURCE = Resource(

@@ -127,7 +127,12 @@ class DownloadsController(Controller):
         request: Request[Any, Any, Any],
         db: Db,
         version: Annotated[int, Parameter(description="Dataset version, from the index.", ge=0)],
-        name: Annotated[str, Parameter(description="File name, from the index.", max_length=80)],
+        name: Annotated[
+            str,
+            Parameter(
+                description="File name, from the index.", max_length=80, pattern=r"^[a-z0-9._-]+$"
+            ),
+        ],
     ) -> Response[bytes]:
         reject_unknown(request.query_params, frozenset())
         bundle = await _bundles(request.app.state).get(db)

@@ -8,16 +8,11 @@ from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db import Db
 from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits, patch_type
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.envelope import Facets, PageInfo, PageLinks, Total
-from service.listing.handlers import detail_response, list_response
-from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.controller import page_struct, read_controller
 from service.listing.spec import (
     KEY_OPS,
     RELATION_OPS,
@@ -39,10 +34,9 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, ResourceId, Span, doc
+from service.resources.common import Mention, Span, doc
 from service.resources.organisations import ROLES, RoleLink
 from service.resources.resource import Resource, SearchText, WriteSpec
-from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 INITIATIVE_KINDS = (
     "alliance",
@@ -81,14 +75,7 @@ class InitiativeDetail(InitiativeOut):
     mentions: Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
 
 
-class InitiativePage(msgspec.Struct, omit_defaults=True):
-    """A page of initiatives."""
-
-    data: list[InitiativeOut]
-    page: PageInfo
-    links: PageLinks
-    total: Total
-    facets: Facets | None = None
+InitiativePage = page_struct("InitiativePage", InitiativeOut, "A page of initiatives.")
 
 
 t = table_of(Initiative)
@@ -225,37 +212,15 @@ async def load_detail(conn: AsyncConnection, initiative_id: str) -> InitiativeDe
     return InitiativeDetail(**msgspec.structs.asdict(item), mentions=mentions)
 
 
-class InitiativeController(Controller):
-    path = "/initiatives"
-    tags = ["Initiatives"]
-
-    @get(
-        "/",
-        operation_id="listInitiatives",
-        summary="List initiatives",
-        operation_class=operation_class(INITIATIVES),
-        responses=COMMON_ERRORS,
-    )
-    async def list_initiatives(
-        self, request: Request[Any, Any, Any], db: Db
-    ) -> Response[InitiativePage]:
-        return await list_response(request, db, INITIATIVES)
-
-    @get(
-        "/{initiative_id:str}",
-        operation_id="getInitiative",
-        summary="Get an initiative with its mentions",
-        responses=DETAIL_ERRORS,
-        raises=[NotFoundException],
-        operation_class=detail_operation_class(INITIATIVES, InitiativeDetail),
-    )
-    async def get_initiative(
-        self, request: Request[Any, Any, Any], db: Db, initiative_id: ResourceId
-    ) -> Response[InitiativeDetail]:
-        body = await load_detail(db, initiative_id)
-        if body is None:
-            raise NotFoundException(f"No initiative with id {initiative_id!r}")
-        return await detail_response(request, db, INITIATIVES, body)
+InitiativeController = read_controller(
+    INITIATIVES,
+    InitiativeDetail,
+    load_detail,
+    tag="Initiatives",
+    singular="initiative",
+    list_summary="List initiatives",
+    detail_summary="Get an initiative with its mentions",
+)
 
 
 # ---------------------------------------------------------------- writes

@@ -7,11 +7,8 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db import Db
 from service.curation.bodies import Notes, NullReasons, Slug, SpanIn, fits, patch_type
 from service.curation.rules import (
     Context,
@@ -21,9 +18,7 @@ from service.curation.rules import (
     span_problem,
     squash,
 )
-from service.listing.envelope import Facets, PageInfo, PageLinks, Total
-from service.listing.handlers import detail_response, list_response
-from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.controller import page_struct, read_controller
 from service.listing.spec import (
     KEY_OPS,
     NUMBER_OPS,
@@ -37,9 +32,8 @@ from service.listing.spec import (
 )
 from service.listing.sql import fetch_item
 from service.models import Metric, table_of
-from service.resources.common import ResourceId, Span, doc
+from service.resources.common import Span, doc
 from service.resources.resource import Resource, SearchText, WriteSpec
-from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 METRIC_KINDS = (
     "count",
@@ -97,14 +91,7 @@ class MetricOut(msgspec.Struct):
     ]
 
 
-class MetricPage(msgspec.Struct, omit_defaults=True):
-    """A page of metrics."""
-
-    data: list[MetricOut]
-    page: PageInfo
-    links: PageLinks
-    total: Total
-    facets: Facets | None = None
+MetricPage = page_struct("MetricPage", MetricOut, "A page of metrics.")
 
 
 t = table_of(Metric)
@@ -243,37 +230,17 @@ async def load_detail(conn: AsyncConnection, metric_id: str) -> MetricOut | None
     return await fetch_item(conn, METRICS, metric_id)
 
 
-class MetricController(Controller):
-    path = "/metrics"
-    tags = ["Metrics"]
-
-    @get(
-        "/",
-        operation_id="listMetrics",
-        summary="List metrics",
-        description="Figures stated in the sources, filterable by value, unit, region, article, "
-        "initiative and organisation.",
-        operation_class=operation_class(METRICS),
-        responses=COMMON_ERRORS,
-    )
-    async def list_metrics(self, request: Request[Any, Any, Any], db: Db) -> Response[MetricPage]:
-        return await list_response(request, db, METRICS)
-
-    @get(
-        "/{metric_id:str}",
-        operation_id="getMetric",
-        summary="Get a metric",
-        responses=DETAIL_ERRORS,
-        raises=[NotFoundException],
-        operation_class=detail_operation_class(METRICS, MetricOut),
-    )
-    async def get_metric(
-        self, request: Request[Any, Any, Any], db: Db, metric_id: ResourceId
-    ) -> Response[MetricOut]:
-        item = await load_detail(db, metric_id)
-        if item is None:
-            raise NotFoundException(f"No metric with id {metric_id!r}")
-        return await detail_response(request, db, METRICS, item)
+MetricController = read_controller(
+    METRICS,
+    MetricOut,
+    load_detail,
+    tag="Metrics",
+    singular="metric",
+    list_summary="List metrics",
+    detail_summary="Get a metric",
+    list_description="Figures stated in the sources, filterable by value, unit, region, article, "
+    "initiative and organisation.",
+)
 
 
 # ---------------------------------------------------------------- writes

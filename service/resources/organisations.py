@@ -7,16 +7,11 @@ from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db import Db
 from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits, patch_type
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.envelope import Facets, PageInfo, PageLinks, Total
-from service.listing.handlers import detail_response, list_response
-from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.controller import page_struct, read_controller
 from service.listing.spec import (
     KEY_OPS,
     RELATION_OPS,
@@ -38,9 +33,8 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, ResourceId, Span, doc
+from service.resources.common import Mention, Span, doc
 from service.resources.resource import Resource, SearchText, WriteSpec
-from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 ORGANISATION_KINDS = (
     "government",
@@ -89,14 +83,7 @@ class OrganisationDetail(OrganisationOut):
     mentions: Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
 
 
-class OrganisationPage(msgspec.Struct, omit_defaults=True):
-    """A page of organisations."""
-
-    data: list[OrganisationOut]
-    page: PageInfo
-    links: PageLinks
-    total: Total
-    facets: Facets | None = None
+OrganisationPage = page_struct("OrganisationPage", OrganisationOut, "A page of organisations.")
 
 
 t = table_of(Organisation)
@@ -211,37 +198,15 @@ async def load_detail(conn: AsyncConnection, organisation_id: str) -> Organisati
     )
 
 
-class OrganisationController(Controller):
-    path = "/organisations"
-    tags = ["Organisations"]
-
-    @get(
-        "/",
-        operation_id="listOrganisations",
-        summary="List organisations",
-        operation_class=operation_class(ORGANISATIONS),
-        responses=COMMON_ERRORS,
-    )
-    async def list_organisations(
-        self, request: Request[Any, Any, Any], db: Db
-    ) -> Response[OrganisationPage]:
-        return await list_response(request, db, ORGANISATIONS)
-
-    @get(
-        "/{organisation_id:str}",
-        operation_id="getOrganisation",
-        summary="Get an organisation with its initiatives and mentions",
-        responses=DETAIL_ERRORS,
-        raises=[NotFoundException],
-        operation_class=detail_operation_class(ORGANISATIONS, OrganisationDetail),
-    )
-    async def get_organisation(
-        self, request: Request[Any, Any, Any], db: Db, organisation_id: ResourceId
-    ) -> Response[OrganisationDetail]:
-        body = await load_detail(db, organisation_id)
-        if body is None:
-            raise NotFoundException(f"No organisation with id {organisation_id!r}")
-        return await detail_response(request, db, ORGANISATIONS, body)
+OrganisationController = read_controller(
+    ORGANISATIONS,
+    OrganisationDetail,
+    load_detail,
+    tag="Organisations",
+    singular="organisation",
+    list_summary="List organisations",
+    detail_summary="Get an organisation with its initiatives and mentions",
+)
 
 
 # ---------------------------------------------------------------- writes

@@ -6,14 +6,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db import Db
-from service.listing.envelope import Facets, PageInfo, PageLinks, Total
-from service.listing.handlers import detail_response, list_response
-from service.listing.openapi import detail_operation_class, operation_class
+from service.listing.controller import page_struct, read_controller
 from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
@@ -26,9 +21,8 @@ from service.listing.spec import (
 )
 from service.listing.sql import fetch_item
 from service.models import Region, table_of
-from service.resources.common import ResourceId, doc
+from service.resources.common import doc
 from service.resources.resource import Resource
-from service.web.errors import COMMON_ERRORS, DETAIL_ERRORS
 
 REGION_LEVELS = ("province", "prefecture", "county", "development_zone")
 
@@ -48,14 +42,7 @@ class RegionOut(msgspec.Struct):
     ]
 
 
-class RegionPage(msgspec.Struct, omit_defaults=True):
-    """A page of regions."""
-
-    data: list[RegionOut]
-    page: PageInfo
-    links: PageLinks
-    total: Total
-    facets: Facets | None = None
+RegionPage = page_struct("RegionPage", RegionOut, "A page of regions.")
 
 
 t = table_of(Region)
@@ -130,35 +117,15 @@ async def load_detail(conn: AsyncConnection, region_id: str) -> RegionOut | None
     return await fetch_item(conn, REGIONS, region_id)
 
 
-class RegionController(Controller):
-    path = "/regions"
-    tags = ["Regions"]
-
-    @get(
-        "/",
-        operation_id="listRegions",
-        summary="List regions",
-        operation_class=operation_class(REGIONS),
-        responses=COMMON_ERRORS,
-    )
-    async def list_regions(self, request: Request[Any, Any, Any], db: Db) -> Response[RegionPage]:
-        return await list_response(request, db, REGIONS)
-
-    @get(
-        "/{region_id:str}",
-        operation_id="getRegion",
-        summary="Get a region",
-        responses=DETAIL_ERRORS,
-        raises=[NotFoundException],
-        operation_class=detail_operation_class(REGIONS, RegionOut),
-    )
-    async def get_region(
-        self, request: Request[Any, Any, Any], db: Db, region_id: ResourceId
-    ) -> Response[RegionOut]:
-        item = await load_detail(db, region_id)
-        if item is None:
-            raise NotFoundException(f"No region with id {region_id!r}")
-        return await detail_response(request, db, REGIONS, item)
+RegionController = read_controller(
+    REGIONS,
+    RegionOut,
+    load_detail,
+    tag="Regions",
+    singular="region",
+    list_summary="List regions",
+    detail_summary="Get a region",
+)
 
 
 RESOURCE = Resource(
