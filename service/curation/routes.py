@@ -10,34 +10,23 @@ handler's argument is `record_id`, aliased with `PathParameter(name=...)`, so no
 rewritten.
 """
 
-import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 from litestar import Request, Response, delete, patch, post
 from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import BodyKwarg, ParameterKwarg, PathParameter
+from litestar.params import BodyKwarg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation import ops
 from service.curation.openapi import IfMatch, route_options
-from service.resources.common import ResourceId
+from service.listing.controller import id_parameter
 from service.resources.registry import WRITABLE
 from service.resources.resource import Resource
 from service.web.layer import data_version
 
 Operation = Callable[[AsyncConnection], Awaitable[ops.Written]]
-
-
-def _id_parameter(resource: Resource) -> Any:
-    """`ResourceId` (its constraints and description) under the resource's path name."""
-    # mypy cannot check annotations made of variables (the `valid-type` ignores below); they
-    # are real types at runtime, which is what Litestar reads.
-    (base,) = (m for m in get_args(ResourceId)[1:] if isinstance(m, ParameterKwarg))
-    options = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.init}
-    options["name"] = f"{resource.singular}_id"
-    return Annotated[str, PathParameter(**options)]
 
 
 async def _run(request: Request[Any, Any, Any], operation: Operation) -> ops.Written:
@@ -56,7 +45,7 @@ def _respond(resource: Resource, written: ops.Written, status: int) -> Response[
 def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:
     assert resource.write is not None
     in_type, patch_type = resource.write.in_type, resource.write.patch_type
-    detail, record = resource.detail_type, _id_parameter(resource)
+    detail, record = resource.detail_type, id_parameter(resource.singular)
     json = RequestEncodingType.JSON
 
     async def create(

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
-from litestar.params import Parameter
-
-ResourceId = Annotated[
-    str,
-    Parameter(
-        description="Readable slug id (pinyin), e.g. `gong-fu-gong-fang`.",
-        min_length=1,
-        max_length=120,
-        pattern=r"^[a-z0-9][a-z0-9-]*$",
-    ),
-]
 
 
 class Span(msgspec.Struct):
