@@ -45,6 +45,30 @@ async def test_estimates_above_the_threshold(
     assert small == {"value": 1, "kind": "exact"}
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"region": "li-shui-shi"},  # a subquery with an IN list
+        {"kind__in": "money,count,percentage"},
+        {"q": "丽水"},  # the search subquery
+        {"region__in": "li-shui-shi,lian-du-qu", "q": "共富"},
+    ],
+)
+async def test_estimates_of_every_filter_shape(
+    client: Client, monkeypatch: pytest.MonkeyPatch, params: dict[str, str]
+) -> None:
+    exact = await total(client, count="exact", **params)
+    assert isinstance(exact["value"], int)
+    monkeypatch.setattr(sql, "EXACT_UP_TO", 0)
+    estimated = await total(client, value__gt="-5", **params)
+    if exact["value"] == 0:
+        assert estimated == {"value": 0, "kind": "exact"}
+    else:
+        assert estimated["kind"] == "estimated"
+        assert isinstance(estimated["value"], int)
+        assert estimated["value"] >= 1
+
+
 async def test_an_exact_count_in_hand_is_used_for_estimates(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -208,7 +208,8 @@ async def estimate_rows(conn: AsyncConnection, spec: ListSpec[Any], query: ListQ
 
 
 async def _planner_rows(conn: AsyncConnection, stmt: sa.Select[Any]) -> int:
-    compiled = stmt.compile(dialect=conn.dialect)
+    # `IN` lists are bound at execution ("expanding" parameters); EXPLAIN needs them rendered.
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     positions = compiled.positiontup or []
     params = tuple(compiled.params[name] for name in positions)
     result = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, params)
