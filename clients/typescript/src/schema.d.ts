@@ -164,6 +164,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/downloads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bulk downloads of the current dataset version
+         * @description A Frictionless Data Package (`datapackage.json` with a Table Schema per table, one CSV per table, all in `datapackage.zip`) and a SQLite file, each with its size and SHA-256. File URLs include the dataset version and never change.
+         */
+        get: operations["listDownloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/downloads/{version}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One file of the dataset at a version
+         * @description The file's bytes. `ETag` and `Repr-Digest` (RFC 9530) carry its SHA-256. A version other than the current one is a 410 (past) or 404 (unknown): start again from `GET /v1/downloads`.
+         */
+        get: operations["getDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/initiatives": {
         parameters: {
             query?: never;
@@ -786,6 +826,25 @@ export interface components {
             page: components["schemas"]["PageInfo"];
             total: components["schemas"]["Total"];
         };
+        /** DownloadIndex */
+        DownloadIndex: {
+            files: components["schemas"]["DownloadLink"][];
+            /** @description Dataset version the files hold. */
+            version: number;
+        };
+        /** DownloadLink */
+        DownloadLink: {
+            /** @description Size in bytes. */
+            bytes: number;
+            description: string;
+            media_type: string;
+            /** @description File name, e.g. `metric.csv`. */
+            name: string;
+            /** @description SHA-256 of the file, hex. */
+            sha256: string;
+            /** @description Where to fetch it (versioned, immutable). */
+            url: string;
+        };
         /** EnumValue */
         EnumValue: {
             count: number;
@@ -1352,7 +1411,10 @@ export interface components {
             source: string;
             title: string | null;
         };
-        /** Span */
+        /**
+         * Span
+         * @description Where `quote` (or the record) sits in the document text: {start, end}. Unit: Unicode code points, end exclusive.
+         */
         Span: {
             end: number;
             start: number;
@@ -1365,7 +1427,7 @@ export interface components {
         /** Total */
         Total: {
             /** @enum {string} */
-            kind: "exact" | "none";
+            kind: "exact" | "estimated" | "none";
             value: number | null;
         };
     };
@@ -1435,8 +1497,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `document`, `position`, `headline`, `kind`. The id is always the final tie-breaker. Default `document,position`. */
                 sort?: string;
-                /** @description `exact` (default) includes `total.value`; `none` skips counting. */
-                count?: "exact" | "none";
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -1445,7 +1507,7 @@ export interface operations {
                 expand?: ("document" | "region" | "region.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("document" | "kind" | "region" | "continued_on" | "section")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur; a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
                 q?: string;
                 /** @description Article id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -1920,9 +1982,7 @@ export interface operations {
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": null;
-                };
+                content?: never;
             };
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
@@ -2506,8 +2566,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `date_estimate`. The id is always the final tie-breaker. Default `date_estimate`. */
                 sort?: string;
-                /** @description `exact` (default) includes `total.value`; `none` skips counting. */
-                count?: "exact" | "none";
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -2735,6 +2795,225 @@ export interface operations {
             };
         };
     };
+    listDownloads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadIndex"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDownload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Dataset version, from the index. */
+                version: number;
+                /** @description File name, from the index. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such file, or no such dataset version. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset has moved on from this version. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listInitiatives: {
         parameters: {
             query?: {
@@ -2744,8 +3023,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`, `kind`. The id is always the final tie-breaker. Default `name`. */
                 sort?: string;
-                /** @description `exact` (default) includes `total.value`; `none` skips counting. */
-                count?: "exact" | "none";
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -2754,7 +3033,7 @@ export interface operations {
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("kind" | "region" | "parent")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur; a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
                 q?: string;
                 /** @description Initiative id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -3203,9 +3482,7 @@ export interface operations {
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": null;
-                };
+                content?: never;
             };
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
@@ -3778,8 +4055,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `value`, `document`, `position`, `kind`, `subject`. The id is always the final tie-breaker. Default `document,position`. */
                 sort?: string;
-                /** @description `exact` (default) includes `total.value`; `none` skips counting. */
-                count?: "exact" | "none";
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -3788,7 +4065,7 @@ export interface operations {
                 expand?: ("article" | "article.document" | "article.region" | "document" | "region" | "region.parent" | "initiative" | "initiative.region" | "initiative.parent" | "organisation" | "organisation.region" | "organisation.parent" | "growth_of" | "growth_of.article" | "growth_of.document" | "growth_of.region" | "growth_of.initiative" | "growth_of.organisation" | "growth_of.growth_of")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("article" | "document" | "region" | "initiative" | "organisation" | "kind" | "unit" | "qualifier" | "cumulative" | "period")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur; a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
                 q?: string;
                 /** @description Metric id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -4287,9 +4564,7 @@ export interface operations {
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": null;
-                };
+                content?: never;
             };
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
@@ -4764,8 +5039,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`, `kind`. The id is always the final tie-breaker. Default `name`. */
                 sort?: string;
-                /** @description `exact` (default) includes `total.value`; `none` skips counting. */
-                count?: "exact" | "none";
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -4774,7 +5049,7 @@ export interface operations {
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("kind" | "region" | "parent")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur; a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
                 q?: string;
                 /** @description Organisation id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -5221,9 +5496,7 @@ export interface operations {
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": null;
-                };
+                content?: never;
             };
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
@@ -5698,8 +5971,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`, `level`. The id is always the final tie-breaker. Default `level,name`. */
                 sort?: string;
-                /** @description `exact` (default) includes `total.value`; `none` skips counting. */
-                count?: "exact" | "none";
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -5964,7 +6237,7 @@ export interface operations {
     search: {
         parameters: {
             query: {
-                /** @description Full-text query in Chinese (and Latin words/numbers); every space-separated word must occur. 2-character words like 工坊 are found. */
+                /** @description Full-text query in Chinese (and Latin words/numbers); every space-separated word must occur (at most 10 words). 2-character words like 工坊 are found. */
                 q: string;
                 /** @description Only these resource types (comma-separated). */
                 type?: ("articles" | "initiatives" | "metrics" | "organisations")[];
