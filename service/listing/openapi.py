@@ -140,8 +140,19 @@ def shape_parameters(spec: ListSpec[Any], item_type: type[Any] | None = None) ->
 
 
 def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
+    """Every parameter a list accepts: paging, sort, count, format, shape, facets, `q`, filters."""
+    params = [*_paging_parameters(spec), *shape_parameters(spec)]
+    if spec.facet_names:
+        params.append(_facet_parameter(spec))
+    if spec.searchable:
+        params.append(_search_parameter())
+    params.extend(_filter_parameter(flt, op) for flt in spec.filters for op in flt.ops)
+    return params
+
+
+def _paging_parameters(spec: ListSpec[Any]) -> list[Parameter]:
     sort_names = ", ".join(f"`{s.name}`" for s in spec.sort_keys)
-    params = [
+    return [
         Parameter(
             name="limit",
             param_in="query",
@@ -193,38 +204,35 @@ def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
             "`application/x-ndjson`). Exports honour filters, search, sort, fields and expand.",
             schema=Schema(type=OpenAPIType.STRING, enum=["json", "csv", "ndjson"], default="json"),
         ),
-        *shape_parameters(spec),
     ]
-    if spec.facet_names:
-        params.append(
-            _list_parameter(
-                "facet",
-                "Count the values of these fields (`facets.<field>`: value and count, most "
-                "frequent first, at most 50). Each facet applies every other filter, not its own.",
-                Schema(type=OpenAPIType.STRING, enum=list(spec.facet_names)),
-                example=[spec.facet_names[0]],
-            )
-        )
-    if spec.searchable:
-        params.append(
-            Parameter(
-                name="q",
-                param_in="query",
-                required=False,
-                description="Full-text search in Chinese (and Latin words/numbers). Every "
-                f"space-separated word must occur (at most {MAX_QUERY_WORDS} words); a Chinese "
-                "word matches as a phrase, so 2-character words like 工坊 or 丽水 are found.",
-                schema=Schema(
-                    type=OpenAPIType.STRING,
-                    min_length=1,
-                    max_length=MAX_QUERY_LENGTH,
-                    pattern=SEARCH_PATTERN,
-                ),
-                examples={"example": Example(value="工坊")},
-            )
-        )
-    params.extend(_filter_parameter(flt, op) for flt in spec.filters for op in flt.ops)
-    return params
+
+
+def _facet_parameter(spec: ListSpec[Any]) -> Parameter:
+    return _list_parameter(
+        "facet",
+        "Count the values of these fields (`facets.<field>`: value and count, most "
+        "frequent first, at most 50). Each facet applies every other filter, not its own.",
+        Schema(type=OpenAPIType.STRING, enum=list(spec.facet_names)),
+        example=[spec.facet_names[0]],
+    )
+
+
+def _search_parameter() -> Parameter:
+    return Parameter(
+        name="q",
+        param_in="query",
+        required=False,
+        description="Full-text search in Chinese (and Latin words/numbers). Every "
+        f"space-separated word must occur (at most {MAX_QUERY_WORDS} words); a Chinese "
+        "word matches as a phrase, so 2-character words like 工坊 or 丽水 are found.",
+        schema=Schema(
+            type=OpenAPIType.STRING,
+            min_length=1,
+            max_length=MAX_QUERY_LENGTH,
+            pattern=SEARCH_PATTERN,
+        ),
+        examples={"example": Example(value="工坊")},
+    )
 
 
 def _export_content() -> dict[str, OpenAPIMediaType]:
