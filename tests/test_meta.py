@@ -23,10 +23,7 @@ async def test_resources_mirror_the_served_openapi(client: Client) -> None:
     for name, params in lists.items():
         doc = by_name[name]
         assert doc["path"] == f"/v1/{name}"
-        # Known drift: /v1/meta lists `expand` for documents (accepted, every value a 400:
-        # nothing to expand) while OpenAPI leaves it out. Only that difference is tolerated.
-        tolerated = {"expand"} if name == "documents" else set()
-        assert set(doc["query_parameters"]) - tolerated == set(params)
+        assert set(doc["query_parameters"]) == set(params)
         declared = {p for f in doc["filters"] for p in f["parameters"]}
         assert declared == {f.name for f in filters(params)}
         for flt in doc["filters"]:

@@ -114,8 +114,14 @@ class ListSpec(Generic[Item]):
     @property
     def accepted_params(self) -> frozenset[str]:
         names = set(LIST_PARAMS)
+        # What the spec cannot do is not a parameter (OpenAPI leaves these out too): an unknown
+        # parameter is a 400 naming it.
         if not self.searchable:
             names.discard("q")
+        if not self.relations:
+            names.discard("expand")
+        if not self.facet_names:
+            names.discard("facet")
         for flt in self.filters:
             names.update(flt.name if op == "eq" else f"{flt.name}__{op}" for op in flt.ops)
         return frozenset(names)
