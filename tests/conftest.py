@@ -16,12 +16,13 @@ import pytest
 from alembic.config import Config
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from playwright.sync_api import Browser
 
 from alembic import command
 from service.app import create_app
 from service.seed import load
 from service.settings import Settings
-from tests.live_server import serve
+from tests.live_server import require_tool, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,3 +109,20 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     asyncio.run(load(url))
     with serve(url, directory / "uvicorn.log") as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium for the browser tests (docs pages, CORS from another origin)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_docs_browser import CHROMIUM_ARGS
+
+    chromium = require_tool("chromium", "install Debian's `chromium` to run the browser tests")
+    # Playwright launches Chromium with a fresh temporary --user-data-dir of its own.
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

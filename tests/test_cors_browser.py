@@ -9,10 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.live_server import require_tool
-from tests.test_docs_browser import CHROMIUM_ARGS, TIMEOUT_MS
+from tests.test_docs_browser import TIMEOUT_MS
 
 PAGE = b"""<!doctype html><html><head><meta charset="utf-8"><title>another origin</title></head>
 <body><p>A page on another origin.</p></body></html>"""
@@ -66,17 +65,6 @@ def other_origin() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = require_tool("chromium", "install Debian's `chromium` to run the browser tests")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_a_page_on_another_origin_reads_the_api(

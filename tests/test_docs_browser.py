@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
-
-from tests.live_server import require_tool
+from playwright.sync_api import Browser, Locator, Page
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # Flags for Chromium on a machine whose only network is loopback (no background fetches).
@@ -30,18 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = require_tool("chromium", "install Debian's `chromium` to run the browser tests")
-    # Playwright launches Chromium with a fresh temporary --user-data-dir of its own.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
