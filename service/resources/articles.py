@@ -21,7 +21,7 @@ from service.curation.bodies import (
     patch_type,
 )
 from service.curation.rules import Context, Problems, Wire, squash
-from service.listing.controller import page_struct, read_controller
+from service.listing.controller import page_struct
 from service.listing.spec import (
     KEY_OPS,
     RELATION_OPS,
@@ -288,17 +288,6 @@ async def load_detail(conn: AsyncConnection, article_id: str) -> ArticleDetail |
     )
 
 
-ArticleController = read_controller(
-    ARTICLES,
-    ArticleDetail,
-    load_detail,
-    tag="Articles",
-    singular="article",
-    list_summary="List articles",
-    detail_summary="Get an article with the organisations and initiatives it names",
-)
-
-
 # ---------------------------------------------------------------- writes
 
 
@@ -356,14 +345,14 @@ WRITE = WriteSpec(
 
 
 RESOURCE = Resource(
-    name="articles",
     singular="article",
     tag="Articles",
     description="News items, features, photo captions and banners on the pages.",
     spec=ARTICLES,
     detail_type=ArticleDetail,
     load_detail=load_detail,
-    controller=ArticleController,
+    list_summary="List articles",
+    detail_summary="Get an article with the organisations and initiatives it names",
     example_id="tai-long-yin-hang-zhu-qi-shu-kun",
     search=SearchText("headline", ("kicker", "subheadline", "section", "byline", "body")),
     write=WRITE,

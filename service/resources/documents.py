@@ -9,7 +9,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.listing.controller import page_struct, read_controller
+from service.listing.controller import page_struct
 from service.listing.spec import FilterField, ListSpec, Row, SortKey
 from service.models import Document, table_of
 from service.resources.common import Span, doc
@@ -114,26 +114,14 @@ async def load_detail(conn: AsyncConnection, document_id: str) -> DocumentDetail
     return None if row is None else DocumentDetail(**_fields(row), text=row["text"])
 
 
-DocumentController = read_controller(
-    DOCUMENTS,
-    DocumentDetail,
-    load_detail,
-    tag="Documents",
-    singular="document",
-    list_summary="List source documents",
-    detail_summary="Get a source document with its full text",
-)
-
-
 RESOURCE = Resource(
-    name="documents",
     singular="document",
     tag="Documents",
     description="The source newspaper pages, with their full text.",
     spec=DOCUMENTS,
     detail_type=DocumentDetail,
     load_detail=load_detail,
-    controller=DocumentController,
+    list_summary="List source documents",
+    detail_summary="Get a source document with its full text",
     example_id="lishui-2022-08-page",
-    search=None,
 )

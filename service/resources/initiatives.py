@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits, patch_type
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.controller import page_struct, read_controller
+from service.listing.controller import page_struct
 from service.listing.spec import (
     KEY_OPS,
     RELATION_OPS,
@@ -212,17 +212,6 @@ async def load_detail(conn: AsyncConnection, initiative_id: str) -> InitiativeDe
     return InitiativeDetail(**msgspec.structs.asdict(item), mentions=mentions)
 
 
-InitiativeController = read_controller(
-    INITIATIVES,
-    InitiativeDetail,
-    load_detail,
-    tag="Initiatives",
-    singular="initiative",
-    list_summary="List initiatives",
-    detail_summary="Get an initiative with its mentions",
-)
-
-
 # ---------------------------------------------------------------- writes
 
 
@@ -259,14 +248,14 @@ WRITE = WriteSpec(
 
 
 RESOURCE = Resource(
-    name="initiatives",
     singular="initiative",
     tag="Initiatives",
     description="Programmes, brands, apps and projects the articles name.",
     spec=INITIATIVES,
     detail_type=InitiativeDetail,
     load_detail=load_detail,
-    controller=InitiativeController,
+    list_summary="List initiatives",
+    detail_summary="Get an initiative with its mentions",
     example_id="liu-dong-gong-xiao-gong-fu-che",
     search=SearchText("name", ("name_en", "aliases", "summary")),
     write=WRITE,

@@ -18,7 +18,7 @@ from service.curation.rules import (
     span_problem,
     squash,
 )
-from service.listing.controller import page_struct, read_controller
+from service.listing.controller import page_struct
 from service.listing.spec import (
     KEY_OPS,
     NUMBER_OPS,
@@ -230,19 +230,6 @@ async def load_detail(conn: AsyncConnection, metric_id: str) -> MetricOut | None
     return await fetch_item(conn, METRICS, metric_id)
 
 
-MetricController = read_controller(
-    METRICS,
-    MetricOut,
-    load_detail,
-    tag="Metrics",
-    singular="metric",
-    list_summary="List metrics",
-    detail_summary="Get a metric",
-    list_description="Figures stated in the sources, filterable by value, unit, region, article, "
-    "initiative and organisation.",
-)
-
-
 # ---------------------------------------------------------------- writes
 
 
@@ -330,14 +317,16 @@ WRITE = WriteSpec(
 
 
 RESOURCE = Resource(
-    name="metrics",
     singular="metric",
     tag="Metrics",
     description="Every figure stated in the sources, normalised to base units.",
     spec=METRICS,
     detail_type=MetricOut,
     load_detail=load_detail,
-    controller=MetricController,
+    list_summary="List metrics",
+    detail_summary="Get a metric",
+    list_description="Figures stated in the sources, filterable by value, unit, region, article, "
+    "initiative and organisation.",
     example_id="qiang-cun-gong-si-li-run",
     search=SearchText("subject", ("subject_en", "raw", "quote")),
     write=WRITE,

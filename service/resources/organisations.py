@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits, patch_type
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.controller import page_struct, read_controller
+from service.listing.controller import page_struct
 from service.listing.spec import (
     KEY_OPS,
     RELATION_OPS,
@@ -198,17 +198,6 @@ async def load_detail(conn: AsyncConnection, organisation_id: str) -> Organisati
     )
 
 
-OrganisationController = read_controller(
-    ORGANISATIONS,
-    OrganisationDetail,
-    load_detail,
-    tag="Organisations",
-    singular="organisation",
-    list_summary="List organisations",
-    detail_summary="Get an organisation with its initiatives and mentions",
-)
-
-
 # ---------------------------------------------------------------- writes
 
 
@@ -244,14 +233,14 @@ WRITE = WriteSpec(
 
 
 RESOURCE = Resource(
-    name="organisations",
     singular="organisation",
     tag="Organisations",
     description="Bodies, companies, banks and alliances named.",
     spec=ORGANISATIONS,
     detail_type=OrganisationDetail,
     load_detail=load_detail,
-    controller=OrganisationController,
+    list_summary="List organisations",
+    detail_summary="Get an organisation with its initiatives and mentions",
     example_id="tai-long-yin-hang-li-shui-fen-hang",
     search=SearchText("name", ("name_en", "aliases")),
     write=WRITE,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.listing.controller import page_struct, read_controller
+from service.listing.controller import page_struct
 from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
@@ -117,26 +117,14 @@ async def load_detail(conn: AsyncConnection, region_id: str) -> RegionOut | None
     return await fetch_item(conn, REGIONS, region_id)
 
 
-RegionController = read_controller(
-    REGIONS,
-    RegionOut,
-    load_detail,
-    tag="Regions",
-    singular="region",
-    list_summary="List regions",
-    detail_summary="Get a region",
-)
-
-
 RESOURCE = Resource(
-    name="regions",
     singular="region",
     tag="Regions",
     description="Lishui city and its county-level divisions (GB/T 2260).",
     spec=REGIONS,
     detail_type=RegionOut,
     load_detail=load_detail,
-    controller=RegionController,
+    list_summary="List regions",
+    detail_summary="Get a region",
     example_id="lian-du-qu",
-    search=None,
 )

@@ -5,7 +5,7 @@ search, changes, the write routes and the seed loader iterate the registry inste
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -13,6 +13,7 @@ from litestar import Controller
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.rules import Context, Problems, Wire
+from service.listing.controller import read_controller
 from service.listing.spec import ListSpec
 
 
@@ -59,9 +60,7 @@ class WriteSpec:
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    # URL segment, search `type` and `resource` in changes: "metrics".
-    name: str
-    # Its table's name: "metric".
+    # Its table's name: "metric" (also `<singular>_id`, the id path parameter).
     singular: str
     # OpenAPI tag name and its one-line description (also `/v1/meta`).
     tag: str
@@ -70,12 +69,35 @@ class Resource:
     detail_type: type[msgspec.Struct]
     # The detail representation (what GET /{id}, writes and the audit trail return).
     load_detail: Callable[[AsyncConnection, str], Awaitable[Any]]
-    controller: type[Controller]
+    # The summaries of its list and detail operations, and the list's description.
+    list_summary: str
+    detail_summary: str
     # A representative record, the OpenAPI example of the resource.
     example_id: str
+    list_description: str | None = None
     search: SearchText | None = None
     # Curators may create, patch, delete and restore its records (service/curation/).
     write: WriteSpec | None = None
+    # Its list and detail endpoints, made from the fields above.
+    controller: type[Controller] = field(init=False)
+
+    def __post_init__(self) -> None:
+        controller = read_controller(
+            self.spec,
+            self.detail_type,
+            self.load_detail,
+            tag=self.tag,
+            singular=self.singular,
+            list_summary=self.list_summary,
+            detail_summary=self.detail_summary,
+            list_description=self.list_description,
+        )
+        object.__setattr__(self, "controller", controller)
+
+    @property
+    def name(self) -> str:
+        """URL segment, search `type` and `resource` in changes: "metrics"."""
+        return self.spec.resource
 
     @property
     def writable(self) -> bool:
