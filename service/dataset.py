@@ -8,8 +8,6 @@ once per `version_check_seconds`; code that changes data calls `bump` inside its
 from __future__ import annotations
 
 import asyncio
-import math
-import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -37,11 +35,12 @@ async def bump_version(conn: AsyncConnection) -> int:
 class DataVersion:
     """The loaded dataset's version, as this process last read it (0 before any seed).
 
-    A version older than `ttl` is refreshed in the background while requests go on with the one
-    they have: measured on the bench, waiting for the once-a-second re-read was the cache-hit
-    tail (p99 81 ms with `ttl=1` against 28 ms with `ttl=3600`, same throughput). After a
-    write (`invalidate`) or a failed refresh, the next request waits for a fresh read, so a
-    process sees its own writes at once and a dead database still answers 503.
+    The app's lifespan runs `keep_fresh`, which re-reads it every `ttl` seconds while requests
+    go on with the one in hand: measured on the bench, waiting for the once-a-second re-read
+    was the cache-hit tail (p99 81 ms with `ttl=1` against 28 ms with `ttl=3600`, same
+    throughput). After a write (`invalidate`) or a failed re-read, the next request waits for a
+    fresh read, so a process sees its own writes at once and a dead database still answers 503.
+    `ttl <= 0` re-reads on every request.
     """
 
     def __init__(self, ttl: float, on_change: Callable[[], None]) -> None:
@@ -49,43 +48,35 @@ class DataVersion:
         self._on_change = on_change
         self._engine: Callable[[], AsyncEngine] | None = None
         self._value: int | None = None
-        self._read_at = -math.inf
         self._must_wait = True
         self._lock = asyncio.Lock()
-        self._background: asyncio.Task[None] | None = None
 
     def bind(self, engine: Callable[[], AsyncEngine]) -> None:
         self._engine = engine
 
     async def current(self) -> int:
-        """The version: the one in hand, refreshed in the background when older than `ttl`."""
-        if self._value is not None and not self._must_wait:
-            if time.monotonic() - self._read_at >= self.ttl:
-                self._refresh_in_background()
-            return self._value
+        """The version in hand (kept fresh by `keep_fresh`), or a read when there is none."""
+        if (version := self._in_hand()) is not None:
+            return version
         async with self._lock:
             # Another request may have refreshed it while this one waited.
-            if self._value is not None and not self._must_wait:
-                return self._value
+            if (version := self._in_hand()) is not None:
+                return version
             return await self.refresh()
+
+    def _in_hand(self) -> int | None:
+        return None if self._must_wait or self.ttl <= 0 else self._value
 
     async def keep_fresh(self) -> None:
         """Re-read the version every `ttl` seconds for as long as the app runs (its lifespan
         starts and cancels this), so a change made elsewhere shows up within `ttl` even on a
         route nobody has asked for since."""
-        while True:
+        while self.ttl > 0:
             await asyncio.sleep(self.ttl)
-            await self._refresh_quietly()
-
-    def _refresh_in_background(self) -> None:
-        if self._background is None or self._background.done():
-            self._background = asyncio.create_task(self._refresh_quietly())
-
-    async def _refresh_quietly(self) -> None:
-        try:
-            await self.refresh()
-        except Exception:  # the database is away: let the next request find out (503)
-            self._must_wait = True
+            try:
+                await self.refresh()
+            except Exception:  # the database is away: the next request finds out (503)
+                self._must_wait = True
 
     async def refresh(self) -> int:
         """Read the version now; raises if the database is down.
@@ -102,7 +93,6 @@ class DataVersion:
     def invalidate(self) -> None:
         """Forget the version and every cached response: the next request re-reads both."""
         self._must_wait = True
-        self._read_at = -math.inf
         self._on_change()
 
     async def bump(self, conn: AsyncConnection) -> int:
@@ -115,4 +105,4 @@ class DataVersion:
     def _set(self, version: int) -> None:
         if version != self._value:
             self._on_change()
-        self._value, self._read_at, self._must_wait = version, time.monotonic(), False
+        self._value, self._must_wait = version, False
