@@ -217,21 +217,29 @@ def _facet_parameter(spec: ListSpec[Any]) -> Parameter:
     )
 
 
-def _search_parameter() -> Parameter:
+def search_parameter(description: str, example: str, *, required: bool = False) -> Parameter:
+    """`q`, as `fulltext.search_param` accepts it (lists and `/v1/search`)."""
     return Parameter(
         name="q",
         param_in="query",
-        required=False,
-        description="Full-text search in Chinese (and Latin words/numbers). Every "
-        f"space-separated word must occur (at most {MAX_QUERY_WORDS} words); a Chinese "
-        "word matches as a phrase, so 2-character words like 工坊 or 丽水 are found.",
+        required=required,
+        description=description,
         schema=Schema(
             type=OpenAPIType.STRING,
             min_length=1,
             max_length=MAX_QUERY_LENGTH,
             pattern=SEARCH_PATTERN,
         ),
-        examples={"example": Example(value="工坊")},
+        examples={"example": Example(value=example)},
+    )
+
+
+def _search_parameter() -> Parameter:
+    return search_parameter(
+        "Full-text search in Chinese (and Latin words/numbers). Every "
+        f"space-separated word must occur (at most {MAX_QUERY_WORDS} words); a Chinese "
+        "word matches as a phrase, so 2-character words like 工坊 or 丽水 are found.",
+        "工坊",
     )
 
 

@@ -7,11 +7,10 @@ from typing import Any, Literal
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get
-from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
+from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 
 from service.db import Db
 from service.fulltext import (
-    MAX_QUERY_LENGTH,
     MAX_QUERY_WORDS,
     entries,
     highlight,
@@ -22,7 +21,7 @@ from service.listing.columns import column_type
 from service.listing.cursor import decode_cursor, query_binding
 from service.listing.envelope import PageInfo, PageLinks, Total, page_url
 from service.listing.handlers import cursor_secret
-from service.listing.openapi import SEARCH_PATTERN
+from service.listing.openapi import search_parameter
 from service.listing.params import name_list, parse_count, parse_limit, reject_unknown, single_param
 from service.listing.spec import MAX_IN_VALUES
 from service.listing.sql import neighbour_cursors, scan_keyset
@@ -59,20 +58,12 @@ class SearchPage(msgspec.Struct):
 
 def _parameters() -> list[Parameter]:
     return [
-        Parameter(
-            name="q",
-            param_in="query",
-            required=True,
-            description="Full-text query in Chinese (and Latin words/numbers); every "
+        search_parameter(
+            "Full-text query in Chinese (and Latin words/numbers); every "
             f"space-separated word must occur (at most {MAX_QUERY_WORDS} words). 2-character "
             "words like 工坊 are found.",
-            schema=Schema(
-                type=OpenAPIType.STRING,
-                min_length=1,
-                max_length=MAX_QUERY_LENGTH,
-                pattern=SEARCH_PATTERN,
-            ),
-            examples={"example": Example(value="共富工坊")},
+            "共富工坊",
+            required=True,
         ),
         Parameter(
             name="type",
