@@ -111,9 +111,12 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium for the browser tests (docs pages, CORS from another origin)."""
+    """Headless Debian Chromium for the browser tests (docs pages, CORS from another origin).
+
+    Per module, not per session: Playwright's sync API keeps an event loop running while it is
+    open, and the asyncio tests of the modules after it could not start theirs."""
     from playwright.sync_api import sync_playwright
 
     from tests.test_docs_browser import CHROMIUM_ARGS
