@@ -201,10 +201,20 @@ def replica_names(stack: Stack) -> dict[str, str]:
     return {f"{address(name)}:8000": name for name in stack.containers("api")}
 
 
-def assert_balanced(stack: Stack, replicas: int) -> dict[str, int]:
-    names = replica_names(stack)
-    seen = upstreams_seen(stack.port, 15 * replicas)
-    by_name = {names.get(addr, addr): n for addr, n in seen.items()}
+def assert_balanced(stack: Stack, replicas: int, settle: float = 30.0) -> dict[str, int]:
+    """Every replica answers. nginx re-admits a server it marked failed only after
+    `fail_timeout` (10 s in deploy/nginx.conf) from its last failed try, which can fall
+    just before a restarted replica listens, so poll for up to `settle` seconds (CI, stop 19:
+    checked 3 s after healthy, only the other replica had answered yet)."""
+    deadline = time.monotonic() + settle
+    while True:
+        names = replica_names(stack)
+        seen = upstreams_seen(stack.port, 15 * replicas)
+        by_name = {names.get(addr, addr): n for addr, n in seen.items()}
+        balanced = len(seen) == replicas and set(seen) <= set(names)
+        if balanced or time.monotonic() > deadline:
+            break
+        time.sleep(2)
     assert len(seen) == replicas, f"answered: {by_name}"
     assert set(seen) <= set(names), f"answered: {by_name}"
     return by_name
