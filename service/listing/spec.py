@@ -196,3 +196,75 @@ def link_filter(
         return sa.not_(linked) if op == "not" else linked
 
     return build
+
+
+def id_field(column: ColumnElement[Any], label: str) -> FilterField:
+    """`id__in=a,b`: several records by id in one request."""
+    return FilterField("id", str, ("in",), f"{label} id", column=column)
+
+
+def vocabulary_field(
+    name: str,
+    column: ColumnElement[Any],
+    vocabulary: tuple[str, ...],
+    description: str,
+    example: str,
+) -> FilterField:
+    """A field whose values come from a fixed vocabulary (declared as the parameter's enum)."""
+    return FilterField(
+        name,
+        str,
+        ("eq", "in", "not"),
+        description,
+        column=column,
+        enum=vocabulary,
+        example=example,
+        facet=True,
+    )
+
+
+def parent_field(
+    column: ColumnElement[Any], description: str, example: str | None = None
+) -> FilterField:
+    return FilterField(
+        "parent", str, KEY_OPS, description, column=column, example=example, facet=True
+    )
+
+
+def linked_field(
+    name: str,
+    description: str,
+    link_table: sa.Table,
+    owner_fk: str,
+    owner_id: ColumnElement[Any],
+    example: str | None = None,
+) -> FilterField:
+    """`name=X`: records linked to X through `link_table` (its `<name>_id` column)."""
+    return FilterField(
+        name,
+        str,
+        RELATION_OPS,
+        description,
+        build=link_filter(link_table, owner_fk, f"{name}_id", owner_id),
+        example=example,
+    )
+
+
+def role_field(
+    name: str,
+    description: str,
+    link_table: sa.Table,
+    owner_fk: str,
+    owner_id: ColumnElement[Any],
+    roles: tuple[str, ...],
+) -> FilterField:
+    """`name=R`: records with a link in role R (the link table's `role` column)."""
+
+    def build(op: Op, value: Any) -> ColumnElement[bool]:
+        wanted = list(value) if isinstance(value, tuple) else [value]
+        linked = sa.exists().where(
+            link_table.c[owner_fk] == owner_id, link_table.c.role.in_(wanted)
+        )
+        return sa.not_(linked) if op == "not" else linked
+
+    return FilterField(name, str, RELATION_OPS, description, build=build, enum=roles)

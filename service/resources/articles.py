@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 import msgspec
@@ -22,17 +21,19 @@ from service.curation.bodies import (
 )
 from service.curation.rules import Context, Problems, Wire, squash
 from service.listing.controller import page_struct
+from service.listing.rows import Row, row_mapper
 from service.listing.spec import (
     KEY_OPS,
-    RELATION_OPS,
     TEXT_OPS,
     FilterField,
     ListSpec,
     Relation,
-    Row,
     SortKey,
-    link_filter,
+    id_field,
+    linked_field,
     region_field,
+    role_field,
+    vocabulary_field,
 )
 from service.listing.sql import fetch_item
 from service.models import (
@@ -45,7 +46,7 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, Span, doc
+from service.resources.common import Mention, Span, doc, span_of
 from service.resources.resource import Resource, SearchText, WriteSpec
 
 ARTICLE_KINDS = ("news", "feature", "photo", "banner", "series")
@@ -133,36 +134,11 @@ async def load_contributors(conn: AsyncConnection, ids: list[str]) -> dict[str, 
     return {article_id: {"contributors": bylines} for article_id, bylines in grouped.items()}
 
 
-def _fields(row: Row, extras: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "document": row["document_id"],
-        "position": row["position"],
-        "kind": row["kind"],
-        "section": row["section"],
-        "kicker": row["kicker"],
-        "headline": row["headline"],
-        "subheadline": row["subheadline"],
-        "byline": row["byline"],
-        "contributors": extras.get("contributors", []),
-        "region": row["region_id"],
-        "body": row["body"],
-        "continued_on": row["continued_on"],
-        "span": Span(row["span_start"], row["span_end"]),
-        "repairs": [Repair(Span(r["span"][0], r["span"][1]), r["note"]) for r in row["repairs"]],
-        "notes": row["notes"],
-        "null_reasons": row["null_reasons"],
-    }
+def _repairs(row: Row) -> list[Repair]:
+    return [Repair(Span(r["span"][0], r["span"][1]), r["note"]) for r in row["repairs"]]
 
 
-def to_item(row: Row, extras: Mapping[str, Any]) -> ArticleOut:
-    return ArticleOut(**_fields(row, extras))
-
-
-def _contributor_role_filter(op: Any, value: Any) -> sa.ColumnElement[bool]:
-    roles = list(value) if isinstance(value, tuple) else [value]
-    linked = sa.exists().where(links.c.article_id == c.id, links.c.role.in_(roles))
-    return sa.not_(linked) if op == "not" else linked
+CONVERT = {"span": span_of, "repairs": _repairs}
 
 
 ARTICLES: ListSpec[ArticleOut] = ListSpec(
@@ -172,10 +148,10 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
     table=t,
     id_column=c.id,
     columns=list(c),
-    to_item=to_item,
+    to_item=row_mapper(ArticleOut, t, CONVERT),
     load_extras=load_contributors,
     filters=[
-        FilterField("id", str, ("in",), "Article id", column=c.id),
+        id_field(c.id, "Article"),
         FilterField(
             "document",
             str,
@@ -185,45 +161,30 @@ ARTICLES: ListSpec[ArticleOut] = ListSpec(
             example="lishui-2022-08-page",
             facet=True,
         ),
-        FilterField(
-            "kind",
-            str,
-            ("eq", "in", "not"),
-            "Kind of item",
-            column=c.kind,
-            enum=ARTICLE_KINDS,
-            example="news",
-            facet=True,
-        ),
+        vocabulary_field("kind", c.kind, ARTICLE_KINDS, "Kind of item", "news"),
         region_field(c.region_id),
-        FilterField(
-            "contributor",
-            str,
-            RELATION_OPS,
-            "Contributor id (byline)",
-            build=link_filter(links, "article_id", "contributor_id", c.id),
-        ),
-        FilterField(
+        linked_field("contributor", "Contributor id (byline)", links, "article_id", c.id),
+        role_field(
             "contributor_role",
-            str,
-            RELATION_OPS,
             "Has a contributor credited in this role",
-            build=_contributor_role_filter,
-            enum=CONTRIBUTOR_ROLES,
+            links,
+            "article_id",
+            c.id,
+            CONTRIBUTOR_ROLES,
         ),
-        FilterField(
+        linked_field(
             "organisation",
-            str,
-            RELATION_OPS,
             "Names this organisation",
-            build=link_filter(table_of(ArticleOrganisation), "article_id", "organisation_id", c.id),
+            table_of(ArticleOrganisation),
+            "article_id",
+            c.id,
         ),
-        FilterField(
+        linked_field(
             "initiative",
-            str,
-            RELATION_OPS,
             "Names this initiative",
-            build=link_filter(table_of(ArticleInitiative), "article_id", "initiative_id", c.id),
+            table_of(ArticleInitiative),
+            "article_id",
+            c.id,
             example="gong-fu-gong-fang",
         ),
         FilterField(

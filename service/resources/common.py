@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.models import Article, table_of
 
 
 class Span(msgspec.Struct):
@@ -28,3 +35,25 @@ def doc(text: str, unit: str | None = None) -> msgspec.Meta:
     if unit is None:
         return msgspec.Meta(description=text)
     return msgspec.Meta(description=f"{text} Unit: {unit}.", extra={"unit": unit})
+
+
+def span_of(row: Mapping[str, Any]) -> Span:
+    """A row's `span_start`/`span_end` columns as the wire's `span`."""
+    return Span(row["span_start"], row["span_end"])
+
+
+async def load_mentions(
+    conn: AsyncConnection, link: sa.Table, owner_fk: str, owner_id: str, name: str
+) -> list[Mention]:
+    """Every mention of one record in a live article, in reading order: `link` holds
+    (`owner_fk`, article_id, quote, span_start, span_end)."""
+    article = table_of(Article)
+    rows = await conn.execute(
+        sa.select(link.c.article_id, link.c.quote, link.c.span_start, link.c.span_end)
+        .join(article, article.c.id == link.c.article_id)
+        .where(link.c[owner_fk] == owner_id, article.c.deleted_at.is_(None))
+        .order_by(article.c.document_id, link.c.span_start)
+    )
+    return [
+        Mention(owner_id, name, r.article_id, r.quote, Span(r.span_start, r.span_end)) for r in rows
+    ]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.listing.controller import page_struct
-from service.listing.spec import FilterField, ListSpec, Row, SortKey
+from service.listing.rows import Row, row_mapper
+from service.listing.spec import FilterField, ListSpec, SortKey, id_field
 from service.models import Document, table_of
 from service.resources.common import Span, doc
 from service.resources.resource import Resource
@@ -58,27 +58,14 @@ c = t.c
 SUMMARY_COLUMNS = [col for col in c if col.name != "text"]
 
 
-def _fields(row: Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "source": row["source"],
-        "title": row["title"],
-        "publisher": row["publisher"],
-        "date_estimate": row["date_estimate"],
-        "date_precision": row["date_precision"],
-        "date_basis": [
-            DateBasis(b["quote"], Span(b["span"][0], b["span"][1]), b["reasoning"])
-            for b in row["date_basis"]
-        ],
-        "sha256": row["sha256"],
-        "char_count": row["char_count"],
-        "notes": row["notes"],
-        "null_reasons": row["null_reasons"],
-    }
+def _date_basis(row: Row) -> list[DateBasis]:
+    return [
+        DateBasis(b["quote"], Span(b["span"][0], b["span"][1]), b["reasoning"])
+        for b in row["date_basis"]
+    ]
 
 
-def to_item(row: Row, _extras: Mapping[str, Any]) -> DocumentOut:
-    return DocumentOut(**_fields(row))
+CONVERT = {"date_basis": _date_basis}
 
 
 DOCUMENTS: ListSpec[DocumentOut] = ListSpec(
@@ -88,9 +75,9 @@ DOCUMENTS: ListSpec[DocumentOut] = ListSpec(
     table=t,
     id_column=c.id,
     columns=SUMMARY_COLUMNS,
-    to_item=to_item,
+    to_item=row_mapper(DocumentOut, t, CONVERT),
     filters=[
-        FilterField("id", str, ("in",), "Document id", column=c.id),
+        id_field(c.id, "Document"),
         FilterField(
             "date_estimate",
             str,
@@ -108,10 +95,13 @@ DOCUMENTS: ListSpec[DocumentOut] = ListSpec(
 )
 
 
+detail_of = row_mapper(DocumentDetail, t, CONVERT)
+
+
 async def load_detail(conn: AsyncConnection, document_id: str) -> DocumentDetail | None:
     """A document with its full text."""
     row = (await conn.execute(sa.select(t).where(c.id == document_id))).mappings().first()
-    return None if row is None else DocumentDetail(**_fields(row), text=row["text"])
+    return None if row is None else detail_of(row, {})
 
 
 RESOURCE = Resource(

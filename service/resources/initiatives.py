@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 import msgspec
@@ -13,28 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits, patch_type
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
 from service.listing.controller import page_struct
+from service.listing.rows import row_mapper
 from service.listing.spec import (
-    KEY_OPS,
-    RELATION_OPS,
     TEXT_OPS,
     FilterField,
     ListSpec,
     Relation,
-    Row,
     SortKey,
-    link_filter,
+    id_field,
+    linked_field,
+    parent_field,
     region_field,
+    role_field,
+    vocabulary_field,
 )
 from service.listing.sql import fetch_item
 from service.models import (
-    Article,
     ArticleInitiative,
     Initiative,
     InitiativeOrganisation,
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, Span, doc
+from service.resources.common import Mention, doc, load_mentions
 from service.resources.organisations import ROLES, RoleLink
 from service.resources.resource import Resource, SearchText, WriteSpec
 
@@ -81,6 +81,7 @@ InitiativePage = page_struct("InitiativePage", InitiativeOut, "A page of initiat
 t = table_of(Initiative)
 c = t.c
 roles = table_of(InitiativeOrganisation)
+mentions = table_of(ArticleInitiative)
 
 
 async def load_organisations(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -97,28 +98,6 @@ async def load_organisations(conn: AsyncConnection, ids: list[str]) -> dict[str,
     return {key: {"organisations": value} for key, value in grouped.items()}
 
 
-def to_item(row: Row, extras: Mapping[str, Any]) -> InitiativeOut:
-    return InitiativeOut(
-        id=row["id"],
-        name=row["name"],
-        name_en=row["name_en"],
-        kind=row["kind"],
-        summary=row["summary"],
-        region=row["region_id"],
-        parent=row["parent_id"],
-        aliases=row["aliases"],
-        organisations=extras.get("organisations", []),
-        notes=row["notes"],
-        null_reasons=row["null_reasons"],
-    )
-
-
-def _organisation_role_filter(op: Any, value: Any) -> sa.ColumnElement[bool]:
-    wanted = list(value) if isinstance(value, tuple) else [value]
-    linked = sa.exists().where(roles.c.initiative_id == c.id, roles.c.role.in_(wanted))
-    return sa.not_(linked) if op == "not" else linked
-
-
 INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
     resource="initiatives",
     item_type=InitiativeOut,
@@ -126,53 +105,26 @@ INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
     table=t,
     id_column=c.id,
     columns=list(c),
-    to_item=to_item,
+    to_item=row_mapper(InitiativeOut, t),
     load_extras=load_organisations,
     filters=[
-        FilterField("id", str, ("in",), "Initiative id", column=c.id),
-        FilterField(
-            "kind",
-            str,
-            ("eq", "in", "not"),
-            "Kind of initiative",
-            column=c.kind,
-            enum=INITIATIVE_KINDS,
-            example="app",
-            facet=True,
-        ),
+        id_field(c.id, "Initiative"),
+        vocabulary_field("kind", c.kind, INITIATIVE_KINDS, "Kind of initiative", "app"),
         region_field(c.region_id),
-        FilterField(
-            "parent",
-            str,
-            KEY_OPS,
-            "Parent initiative id",
-            column=c.parent_id,
-            example="gong-fu-gong-fang",
-            facet=True,
-        ),
+        parent_field(c.parent_id, "Parent initiative id", "gong-fu-gong-fang"),
         FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
-        FilterField(
-            "organisation",
-            str,
-            RELATION_OPS,
-            "Has this organisation in any role",
-            build=link_filter(roles, "initiative_id", "organisation_id", c.id),
+        linked_field(
+            "organisation", "Has this organisation in any role", roles, "initiative_id", c.id
         ),
-        FilterField(
+        role_field(
             "organisation_role",
-            str,
-            RELATION_OPS,
             "Has an organisation in this role",
-            build=_organisation_role_filter,
-            enum=ROLES,
+            roles,
+            "initiative_id",
+            c.id,
+            ROLES,
         ),
-        FilterField(
-            "article",
-            str,
-            RELATION_OPS,
-            "Named in this article",
-            build=link_filter(table_of(ArticleInitiative), "initiative_id", "article_id", c.id),
-        ),
+        linked_field("article", "Named in this article", mentions, "initiative_id", c.id),
     ],
     sort_keys=[
         SortKey("name", c.name, str),
@@ -188,28 +140,15 @@ INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
 )
 
 
-async def load_mentions(conn: AsyncConnection, initiative_id: str, name: str) -> list[Mention]:
-    mention = table_of(ArticleInitiative)
-    article = table_of(Article)
-    rows = await conn.execute(
-        sa.select(mention.c.article_id, mention.c.quote, mention.c.span_start, mention.c.span_end)
-        .join(article, article.c.id == mention.c.article_id)
-        .where(mention.c.initiative_id == initiative_id, article.c.deleted_at.is_(None))
-        .order_by(article.c.document_id, mention.c.span_start)
-    )
-    return [
-        Mention(initiative_id, name, r.article_id, r.quote, Span(r.span_start, r.span_end))
-        for r in rows
-    ]
-
-
 async def load_detail(conn: AsyncConnection, initiative_id: str) -> InitiativeDetail | None:
     """The detail representation (also what writes return and the audit trail records)."""
     item = await fetch_item(conn, INITIATIVES, initiative_id)
     if item is None:
         return None
-    mentions = await load_mentions(conn, initiative_id, item.name)
-    return InitiativeDetail(**msgspec.structs.asdict(item), mentions=mentions)
+    return InitiativeDetail(
+        **msgspec.structs.asdict(item),
+        mentions=await load_mentions(conn, mentions, "initiative_id", initiative_id, item.name),
+    )
 
 
 # ---------------------------------------------------------------- writes

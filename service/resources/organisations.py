@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 import sqlalchemy as sa
@@ -12,28 +11,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits, patch_type
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
 from service.listing.controller import page_struct
+from service.listing.rows import row_mapper
 from service.listing.spec import (
-    KEY_OPS,
-    RELATION_OPS,
     TEXT_OPS,
     FilterField,
     ListSpec,
     Relation,
-    Row,
     SortKey,
-    link_filter,
+    id_field,
+    linked_field,
+    parent_field,
     region_field,
+    vocabulary_field,
 )
 from service.listing.sql import fetch_item
 from service.models import (
-    Article,
     ArticleOrganisation,
     Initiative,
     InitiativeOrganisation,
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, Span, doc
+from service.resources.common import Mention, doc, load_mentions
 from service.resources.resource import Resource, SearchText, WriteSpec
 
 ORGANISATION_KINDS = (
@@ -89,20 +88,7 @@ OrganisationPage = page_struct("OrganisationPage", OrganisationOut, "A page of o
 t = table_of(Organisation)
 c = t.c
 roles = table_of(InitiativeOrganisation)
-
-
-def to_item(row: Row, _extras: Mapping[str, Any]) -> OrganisationOut:
-    return OrganisationOut(
-        id=row["id"],
-        name=row["name"],
-        name_en=row["name_en"],
-        kind=row["kind"],
-        region=row["region_id"],
-        parent=row["parent_id"],
-        aliases=row["aliases"],
-        notes=row["notes"],
-        null_reasons=row["null_reasons"],
-    )
+mentions = table_of(ArticleOrganisation)
 
 
 ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
@@ -112,38 +98,21 @@ ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
     table=t,
     id_column=c.id,
     columns=list(c),
-    to_item=to_item,
+    to_item=row_mapper(OrganisationOut, t),
     filters=[
-        FilterField("id", str, ("in",), "Organisation id", column=c.id),
-        FilterField(
-            "kind",
-            str,
-            ("eq", "in", "not"),
-            "Kind of organisation",
-            column=c.kind,
-            enum=ORGANISATION_KINDS,
-            example="bank",
-            facet=True,
-        ),
+        id_field(c.id, "Organisation"),
+        vocabulary_field("kind", c.kind, ORGANISATION_KINDS, "Kind of organisation", "bank"),
         region_field(c.region_id),
-        FilterField(
-            "parent", str, KEY_OPS, "Parent organisation id", column=c.parent_id, facet=True
-        ),
+        parent_field(c.parent_id, "Parent organisation id"),
         FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         FilterField("name_en", str, ("contains", "startswith"), "English name", column=c.name_en),
-        FilterField(
-            "article",
-            str,
-            RELATION_OPS,
-            "Named in this article",
-            build=link_filter(table_of(ArticleOrganisation), "organisation_id", "article_id", c.id),
-        ),
-        FilterField(
+        linked_field("article", "Named in this article", mentions, "organisation_id", c.id),
+        linked_field(
             "initiative",
-            str,
-            RELATION_OPS,
             "Takes part in this initiative",
-            build=link_filter(roles, "organisation_id", "initiative_id", c.id),
+            roles,
+            "organisation_id",
+            c.id,
             example="gong-fu-gong-fang",
         ),
     ],
@@ -161,26 +130,15 @@ ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
 )
 
 
-async def load_organisation_links(conn: AsyncConnection, organisation_id: str) -> dict[str, Any]:
+async def load_roles(conn: AsyncConnection, organisation_id: str) -> list[RoleLink]:
     initiative = table_of(Initiative)
-    role_rows = await conn.execute(
+    rows = await conn.execute(
         sa.select(initiative.c.id, initiative.c.name, roles.c.role)
         .join(initiative, initiative.c.id == roles.c.initiative_id)
         .where(roles.c.organisation_id == organisation_id, initiative.c.deleted_at.is_(None))
         .order_by(initiative.c.id, roles.c.role)
     )
-    mention = table_of(ArticleOrganisation)
-    article = table_of(Article)
-    mention_rows = await conn.execute(
-        sa.select(mention.c.article_id, mention.c.quote, mention.c.span_start, mention.c.span_end)
-        .join(article, article.c.id == mention.c.article_id)
-        .where(mention.c.organisation_id == organisation_id, article.c.deleted_at.is_(None))
-        .order_by(article.c.document_id, mention.c.span_start)
-    )
-    return {
-        "initiatives": [RoleLink(r.id, r.name, r.role) for r in role_rows],
-        "mention_rows": list(mention_rows),
-    }
+    return [RoleLink(r.id, r.name, r.role) for r in rows]
 
 
 async def load_detail(conn: AsyncConnection, organisation_id: str) -> OrganisationDetail | None:
@@ -188,13 +146,10 @@ async def load_detail(conn: AsyncConnection, organisation_id: str) -> Organisati
     item = await fetch_item(conn, ORGANISATIONS, organisation_id)
     if item is None:
         return None
-    extra = await load_organisation_links(conn, organisation_id)
-    mentions = [
-        Mention(item.id, item.name, r.article_id, r.quote, Span(r.span_start, r.span_end))
-        for r in extra["mention_rows"]
-    ]
     return OrganisationDetail(
-        **msgspec.structs.asdict(item), initiatives=extra["initiatives"], mentions=mentions
+        **msgspec.structs.asdict(item),
+        initiatives=await load_roles(conn, organisation_id),
+        mentions=await load_mentions(conn, mentions, "organisation_id", organisation_id, item.name),
     )
 
 

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.listing.controller import page_struct
+from service.listing.rows import row_mapper
 from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
     FilterField,
     ListSpec,
     Relation,
-    Row,
     SortKey,
+    id_field,
+    parent_field,
     region_filter,
+    vocabulary_field,
 )
 from service.listing.sql import fetch_item
 from service.models import Region, table_of
@@ -49,19 +51,6 @@ t = table_of(Region)
 c = t.c
 
 
-def to_item(row: Row, _extras: Mapping[str, Any]) -> RegionOut:
-    return RegionOut(
-        id=row["id"],
-        name=row["name"],
-        name_en=row["name_en"],
-        level=row["level"],
-        code=row["code"],
-        parent=row["parent_id"],
-        aliases=row["aliases"],
-        null_reasons=row["null_reasons"],
-    )
-
-
 REGIONS: ListSpec[RegionOut] = ListSpec(
     resource="regions",
     item_type=RegionOut,
@@ -69,28 +58,11 @@ REGIONS: ListSpec[RegionOut] = ListSpec(
     table=t,
     id_column=c.id,
     columns=list(c),
-    to_item=to_item,
+    to_item=row_mapper(RegionOut, t),
     filters=[
-        FilterField("id", str, ("in",), "Region id", column=c.id),
-        FilterField(
-            "level",
-            str,
-            ("eq", "in", "not"),
-            "Administrative level",
-            column=c.level,
-            enum=REGION_LEVELS,
-            example="county",
-            facet=True,
-        ),
-        FilterField(
-            "parent",
-            str,
-            KEY_OPS,
-            "Parent region id",
-            column=c.parent_id,
-            example="li-shui-shi",
-            facet=True,
-        ),
+        id_field(c.id, "Region"),
+        vocabulary_field("level", c.level, REGION_LEVELS, "Administrative level", "county"),
+        parent_field(c.parent_id, "Parent region id", "li-shui-shi"),
         FilterField(
             "within",
             str,
