@@ -22,8 +22,12 @@ def _getter(name: str, table: sa.Table, convert: Mapping[str, Callable[[Row], An
         return lambda row, _extras: build(row)
     for column in (name, f"{name}_id"):
         if column in table.c:
-            return lambda row, _extras, key=column: row[key]
+            return _column_getter(column)
     return lambda _row, extras: extras.get(name, [])
+
+
+def _column_getter(column: str) -> Getter:
+    return lambda row, _extras: row[column]
 
 
 def row_mapper(

@@ -20,13 +20,12 @@ from service.curation.bodies import (
     patch_type,
 )
 from service.curation.rules import Context, Problems, Wire, squash
-from service.listing.controller import page_struct
-from service.listing.rows import Row, row_mapper
+from service.listing.declare import list_spec
+from service.listing.rows import Row
 from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
     FilterField,
-    ListSpec,
     Relation,
     SortKey,
     id_field,
@@ -110,9 +109,6 @@ class ArticleDetail(ArticleOut):
     ]
 
 
-ArticlePage = page_struct("ArticlePage", ArticleOut, "A page of articles.")
-
-
 t = table_of(Article)
 c = t.c
 links = table_of(ArticleContributor)
@@ -141,14 +137,11 @@ def _repairs(row: Row) -> list[Repair]:
 CONVERT = {"span": span_of, "repairs": _repairs}
 
 
-ARTICLES: ListSpec[ArticleOut] = ListSpec(
-    resource="articles",
-    item_type=ArticleOut,
-    page_type=ArticlePage,
-    table=t,
-    id_column=c.id,
-    columns=list(c),
-    to_item=row_mapper(ArticleOut, t, CONVERT),
+ARTICLES = list_spec(
+    "articles",
+    ArticleOut,
+    t,
+    convert=CONVERT,
     load_extras=load_contributors,
     filters=[
         id_field(c.id, "Article"),

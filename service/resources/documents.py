@@ -8,9 +8,9 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.listing.controller import page_struct
+from service.listing.declare import list_spec
 from service.listing.rows import Row, row_mapper
-from service.listing.spec import FilterField, ListSpec, SortKey, id_field
+from service.listing.spec import FilterField, SortKey, id_field
 from service.models import Document, table_of
 from service.resources.common import Span, doc
 from service.resources.resource import Resource
@@ -50,9 +50,6 @@ class DocumentDetail(DocumentOut):
     text: Annotated[str, doc("Full text of the page; every `span` indexes into it.")]
 
 
-DocumentPage = page_struct("DocumentPage", DocumentOut, "A page of documents.")
-
-
 t = table_of(Document)
 c = t.c
 SUMMARY_COLUMNS = [col for col in c if col.name != "text"]
@@ -68,14 +65,12 @@ def _date_basis(row: Row) -> list[DateBasis]:
 CONVERT = {"date_basis": _date_basis}
 
 
-DOCUMENTS: ListSpec[DocumentOut] = ListSpec(
-    resource="documents",
-    item_type=DocumentOut,
-    page_type=DocumentPage,
-    table=t,
-    id_column=c.id,
+DOCUMENTS = list_spec(
+    "documents",
+    DocumentOut,
+    t,
     columns=SUMMARY_COLUMNS,
-    to_item=row_mapper(DocumentOut, t, CONVERT),
+    convert=CONVERT,
     filters=[
         id_field(c.id, "Document"),
         FilterField(

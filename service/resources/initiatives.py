@@ -11,12 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits, patch_type
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.controller import page_struct
-from service.listing.rows import row_mapper
+from service.listing.declare import list_spec
 from service.listing.spec import (
     TEXT_OPS,
     FilterField,
-    ListSpec,
     Relation,
     SortKey,
     id_field,
@@ -75,9 +73,6 @@ class InitiativeDetail(InitiativeOut):
     mentions: Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
 
 
-InitiativePage = page_struct("InitiativePage", InitiativeOut, "A page of initiatives.")
-
-
 t = table_of(Initiative)
 c = t.c
 roles = table_of(InitiativeOrganisation)
@@ -98,14 +93,10 @@ async def load_organisations(conn: AsyncConnection, ids: list[str]) -> dict[str,
     return {key: {"organisations": value} for key, value in grouped.items()}
 
 
-INITIATIVES: ListSpec[InitiativeOut] = ListSpec(
-    resource="initiatives",
-    item_type=InitiativeOut,
-    page_type=InitiativePage,
-    table=t,
-    id_column=c.id,
-    columns=list(c),
-    to_item=row_mapper(InitiativeOut, t),
+INITIATIVES = list_spec(
+    "initiatives",
+    InitiativeOut,
+    t,
     load_extras=load_organisations,
     filters=[
         id_field(c.id, "Initiative"),

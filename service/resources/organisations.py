@@ -10,12 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits, patch_type
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.controller import page_struct
-from service.listing.rows import row_mapper
+from service.listing.declare import list_spec
 from service.listing.spec import (
     TEXT_OPS,
     FilterField,
-    ListSpec,
     Relation,
     SortKey,
     id_field,
@@ -82,23 +80,16 @@ class OrganisationDetail(OrganisationOut):
     mentions: Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
 
 
-OrganisationPage = page_struct("OrganisationPage", OrganisationOut, "A page of organisations.")
-
-
 t = table_of(Organisation)
 c = t.c
 roles = table_of(InitiativeOrganisation)
 mentions = table_of(ArticleOrganisation)
 
 
-ORGANISATIONS: ListSpec[OrganisationOut] = ListSpec(
-    resource="organisations",
-    item_type=OrganisationOut,
-    page_type=OrganisationPage,
-    table=t,
-    id_column=c.id,
-    columns=list(c),
-    to_item=row_mapper(OrganisationOut, t),
+ORGANISATIONS = list_spec(
+    "organisations",
+    OrganisationOut,
+    t,
     filters=[
         id_field(c.id, "Organisation"),
         vocabulary_field("kind", c.kind, ORGANISATION_KINDS, "Kind of organisation", "bank"),

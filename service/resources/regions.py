@@ -7,13 +7,11 @@ from typing import Annotated
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.listing.controller import page_struct
-from service.listing.rows import row_mapper
+from service.listing.declare import list_spec
 from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
     FilterField,
-    ListSpec,
     Relation,
     SortKey,
     id_field,
@@ -44,21 +42,14 @@ class RegionOut(msgspec.Struct):
     ]
 
 
-RegionPage = page_struct("RegionPage", RegionOut, "A page of regions.")
-
-
 t = table_of(Region)
 c = t.c
 
 
-REGIONS: ListSpec[RegionOut] = ListSpec(
-    resource="regions",
-    item_type=RegionOut,
-    page_type=RegionPage,
-    table=t,
-    id_column=c.id,
-    columns=list(c),
-    to_item=row_mapper(RegionOut, t),
+REGIONS = list_spec(
+    "regions",
+    RegionOut,
+    t,
     filters=[
         id_field(c.id, "Region"),
         vocabulary_field("level", c.level, REGION_LEVELS, "Administrative level", "county"),
