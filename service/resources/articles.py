@@ -45,7 +45,16 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, Span, doc, span_of
+from service.resources.common import (
+    Mention,
+    NotesOut,
+    NullReasonsOut,
+    RecordId,
+    RegionRef,
+    Span,
+    doc,
+    span_of,
+)
 from service.resources.resource import Resource, SearchText, WriteSpec
 
 ARTICLE_KINDS = ("news", "feature", "photo", "banner", "series")
@@ -69,7 +78,7 @@ class Repair(msgspec.Struct):
 
 
 class ArticleOut(msgspec.Struct):
-    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    id: RecordId
     document: Annotated[str, doc("Source document id (`/v1/documents/{id}` has the full text).")]
     position: Annotated[int, doc("Order of the item on its page (0 = first).")]
     kind: Annotated[str, doc("Kind of item; see `enumerations.article_kinds`.")]
@@ -79,7 +88,7 @@ class ArticleOut(msgspec.Struct):
     subheadline: Annotated[str | None, doc("Subheadline (副题).")]
     byline: Annotated[str | None, doc("Byline as printed.")]
     contributors: Annotated[list[Byline], doc("Credited contributors with role and staff title.")]
-    region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+    region: RegionRef
     body: Annotated[list[str], doc("Body paragraphs, with layout repairs applied.")]
     continued_on: Annotated[str | None, doc("Page the article continues on (下转…), if any.")]
     span: Annotated[
@@ -92,10 +101,8 @@ class ArticleOut(msgspec.Struct):
     repairs: Annotated[
         list[Repair], doc("Layout repairs applied to the body text (the source is untouched).")
     ]
-    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
-    null_reasons: Annotated[
-        dict[str, str], doc("Why each null field is null: field name → reason.")
-    ]
+    notes: NotesOut
+    null_reasons: NullReasonsOut
 
 
 class ArticleDetail(ArticleOut):

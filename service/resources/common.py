@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
@@ -57,3 +57,14 @@ async def load_mentions(
     return [
         Mention(owner_id, name, r.article_id, r.quote, Span(r.span_start, r.span_end)) for r in rows
     ]
+
+
+# The fields several resources share, each documented once.
+RecordId = Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+NameAsWritten = Annotated[str, doc("Name as written in the sources (Chinese).")]
+NameEn = Annotated[str | None, doc("English name (curator's translation).")]
+RegionRef = Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+AliasesOut = Annotated[list[str], doc("Other names used for it in the sources.")]
+NotesOut = Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
+NullReasonsOut = Annotated[dict[str, str], doc("Why each null field is null: field name → reason.")]
+MentionsOut = Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]

@@ -12,7 +12,7 @@ from service.listing.declare import list_spec
 from service.listing.rows import Row, row_mapper
 from service.listing.spec import FilterField, SortKey, id_field
 from service.models import Document, table_of
-from service.resources.common import Span, doc
+from service.resources.common import NotesOut, NullReasonsOut, RecordId, Span, doc
 from service.resources.resource import Resource
 
 
@@ -27,7 +27,7 @@ class DateBasis(msgspec.Struct):
 class DocumentOut(msgspec.Struct):
     """A source page. Spans elsewhere in the API index into its `text` (detail only)."""
 
-    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    id: RecordId
     source: Annotated[str, doc("File name of the source page as received.")]
     title: Annotated[str | None, doc("Title of the page, where known.")]
     publisher: Annotated[str | None, doc("Publisher, where known.")]
@@ -40,10 +40,8 @@ class DocumentOut(msgspec.Struct):
     ]
     sha256: Annotated[str, doc("SHA-256 of the source file, to verify a copy.")]
     char_count: Annotated[int, doc("Length of `text`.", "Unicode code points")]
-    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
-    null_reasons: Annotated[
-        dict[str, str], doc("Why each null field is null: field name → reason.")
-    ]
+    notes: NotesOut
+    null_reasons: NullReasonsOut
 
 
 class DocumentDetail(DocumentOut):

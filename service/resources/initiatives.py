@@ -32,7 +32,18 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, doc, load_mentions
+from service.resources.common import (
+    AliasesOut,
+    MentionsOut,
+    NameAsWritten,
+    NameEn,
+    NotesOut,
+    NullReasonsOut,
+    RecordId,
+    RegionRef,
+    doc,
+    load_mentions,
+)
 from service.resources.organisations import ROLES, RoleLink
 from service.resources.resource import Resource, SearchText, WriteSpec
 
@@ -52,25 +63,23 @@ INITIATIVE_KINDS = (
 
 
 class InitiativeOut(msgspec.Struct):
-    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
-    name: Annotated[str, doc("Name as written in the sources (Chinese).")]
-    name_en: Annotated[str | None, doc("English name (curator's translation).")]
+    id: RecordId
+    name: NameAsWritten
+    name_en: NameEn
     kind: Annotated[str, doc("Kind of initiative; see `enumerations.initiative_kinds`.")]
     summary: Annotated[str | None, doc("One-line curator summary.")]
-    region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+    region: RegionRef
     parent: Annotated[str | None, doc("Id of the initiative this one belongs to.")]
-    aliases: Annotated[list[str], doc("Other names used for it in the sources.")]
+    aliases: AliasesOut
     organisations: Annotated[list[RoleLink], doc("Organisations involved, with their role.")]
-    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
-    null_reasons: Annotated[
-        dict[str, str], doc("Why each null field is null: field name → reason.")
-    ]
+    notes: NotesOut
+    null_reasons: NullReasonsOut
 
 
 class InitiativeDetail(InitiativeOut):
     """An initiative with every article mention (quote + span)."""
 
-    mentions: Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
+    mentions: MentionsOut
 
 
 t = table_of(Initiative)

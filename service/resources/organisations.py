@@ -30,7 +30,18 @@ from service.models import (
     Organisation,
     table_of,
 )
-from service.resources.common import Mention, doc, load_mentions
+from service.resources.common import (
+    AliasesOut,
+    MentionsOut,
+    NameAsWritten,
+    NameEn,
+    NotesOut,
+    NullReasonsOut,
+    RecordId,
+    RegionRef,
+    doc,
+    load_mentions,
+)
 from service.resources.resource import Resource, SearchText, WriteSpec
 
 ORGANISATION_KINDS = (
@@ -52,17 +63,15 @@ ROLES = ("lead", "partner", "operator", "funder", "endorser", "participant")
 
 
 class OrganisationOut(msgspec.Struct):
-    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
-    name: Annotated[str, doc("Name as written in the sources (Chinese).")]
-    name_en: Annotated[str | None, doc("English name (curator's translation).")]
+    id: RecordId
+    name: NameAsWritten
+    name_en: NameEn
     kind: Annotated[str, doc("Kind of organisation; see `enumerations.organisation_kinds`.")]
-    region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+    region: RegionRef
     parent: Annotated[str | None, doc("Id of the parent organisation.")]
-    aliases: Annotated[list[str], doc("Other names used for it in the sources.")]
-    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
-    null_reasons: Annotated[
-        dict[str, str], doc("Why each null field is null: field name → reason.")
-    ]
+    aliases: AliasesOut
+    notes: NotesOut
+    null_reasons: NullReasonsOut
 
 
 class RoleLink(msgspec.Struct):
@@ -77,7 +86,7 @@ class OrganisationDetail(OrganisationOut):
     """An organisation with its initiatives and every article mention (quote + span)."""
 
     initiatives: Annotated[list[RoleLink], doc("Initiatives it takes part in, with its role.")]
-    mentions: Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
+    mentions: MentionsOut
 
 
 t = table_of(Organisation)

@@ -21,7 +21,7 @@ from service.listing.spec import (
 )
 from service.listing.sql import fetch_item
 from service.models import Region, table_of
-from service.resources.common import doc
+from service.resources.common import AliasesOut, NameAsWritten, NullReasonsOut, RecordId, doc
 from service.resources.resource import Resource
 
 REGION_LEVELS = ("province", "prefecture", "county", "development_zone")
@@ -30,16 +30,14 @@ REGION_LEVELS = ("province", "prefecture", "county", "development_zone")
 class RegionOut(msgspec.Struct):
     """An administrative region. `code` is the GB/T 2260 division code."""
 
-    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
-    name: Annotated[str, doc("Name as written in the sources (Chinese).")]
+    id: RecordId
+    name: NameAsWritten
     name_en: Annotated[str, doc("English name.")]
     level: Annotated[str, doc("Administrative level; see `enumerations.region_levels`.")]
     code: Annotated[str | None, doc("GB/T 2260 administrative division code.")]
     parent: Annotated[str | None, doc("Id of the enclosing region.")]
-    aliases: Annotated[list[str], doc("Other names used for it in the sources.")]
-    null_reasons: Annotated[
-        dict[str, str], doc("Why each null field is null: field name → reason.")
-    ]
+    aliases: AliasesOut
+    null_reasons: NullReasonsOut
 
 
 t = table_of(Region)
