@@ -306,13 +306,10 @@ WRITE = WriteSpec(
 
 
 RESOURCE = Resource(
-    singular="article",
-    tag="Articles",
+    ARTICLES,
+    ArticleDetail,
+    load_detail,
     description="News items, features, photo captions and banners on the pages.",
-    spec=ARTICLES,
-    detail_type=ArticleDetail,
-    load_detail=load_detail,
-    list_summary="List articles",
     detail_summary="Get an article with the organisations and initiatives it names",
     example_id="tai-long-yin-hang-zhu-qi-shu-kun",
     search=SearchText("headline", ("kicker", "subheadline", "section", "byline", "body")),

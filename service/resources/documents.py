@@ -98,13 +98,11 @@ async def load_detail(conn: AsyncConnection, document_id: str) -> DocumentDetail
 
 
 RESOURCE = Resource(
-    singular="document",
-    tag="Documents",
+    DOCUMENTS,
+    DocumentDetail,
+    load_detail,
     description="The source newspaper pages, with their full text.",
-    spec=DOCUMENTS,
-    detail_type=DocumentDetail,
-    load_detail=load_detail,
-    list_summary="List source documents",
     detail_summary="Get a source document with its full text",
     example_id="lishui-2022-08-page",
+    list_summary="List source documents",
 )

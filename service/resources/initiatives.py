@@ -187,13 +187,10 @@ WRITE = WriteSpec(
 
 
 RESOURCE = Resource(
-    singular="initiative",
-    tag="Initiatives",
+    INITIATIVES,
+    InitiativeDetail,
+    load_detail,
     description="Programmes, brands, apps and projects the articles name.",
-    spec=INITIATIVES,
-    detail_type=InitiativeDetail,
-    load_detail=load_detail,
-    list_summary="List initiatives",
     detail_summary="Get an initiative with its mentions",
     example_id="liu-dong-gong-xiao-gong-fu-che",
     search=SearchText("name", ("name_en", "aliases", "summary")),

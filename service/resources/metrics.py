@@ -317,17 +317,14 @@ WRITE = WriteSpec(
 
 
 RESOURCE = Resource(
-    singular="metric",
-    tag="Metrics",
+    METRICS,
+    MetricOut,
+    load_detail,
     description="Every figure stated in the sources, normalised to base units.",
-    spec=METRICS,
-    detail_type=MetricOut,
-    load_detail=load_detail,
-    list_summary="List metrics",
     detail_summary="Get a metric",
+    example_id="qiang-cun-gong-si-li-run",
     list_description="Figures stated in the sources, filterable by value, unit, region, article, "
     "initiative and organisation.",
-    example_id="qiang-cun-gong-si-li-run",
     search=SearchText("subject", ("subject_en", "raw", "quote")),
     write=WRITE,
 )

@@ -188,13 +188,10 @@ WRITE = WriteSpec(
 
 
 RESOURCE = Resource(
-    singular="organisation",
-    tag="Organisations",
+    ORGANISATIONS,
+    OrganisationDetail,
+    load_detail,
     description="Bodies, companies, banks and alliances named.",
-    spec=ORGANISATIONS,
-    detail_type=OrganisationDetail,
-    load_detail=load_detail,
-    list_summary="List organisations",
     detail_summary="Get an organisation with its initiatives and mentions",
     example_id="tai-long-yin-hang-li-shui-fen-hang",
     search=SearchText("name", ("name_en", "aliases")),

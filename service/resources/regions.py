@@ -79,13 +79,10 @@ async def load_detail(conn: AsyncConnection, region_id: str) -> RegionOut | None
 
 
 RESOURCE = Resource(
-    singular="region",
-    tag="Regions",
+    REGIONS,
+    RegionOut,
+    load_detail,
     description="Lishui city and its county-level divisions (GB/T 2260).",
-    spec=REGIONS,
-    detail_type=RegionOut,
-    load_detail=load_detail,
-    list_summary="List regions",
     detail_summary="Get a region",
     example_id="lian-du-qu",
 )

@@ -60,20 +60,17 @@ class WriteSpec:
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    # Its table's name: "metric" (also `<singular>_id`, the id path parameter).
-    singular: str
-    # OpenAPI tag name and its one-line description (also `/v1/meta`).
-    tag: str
-    description: str
     spec: ListSpec[Any]
     detail_type: type[msgspec.Struct]
     # The detail representation (what GET /{id}, writes and the audit trail return).
     load_detail: Callable[[AsyncConnection, str], Awaitable[Any]]
-    # The summaries of its list and detail operations, and the list's description.
-    list_summary: str
+    # One line for its OpenAPI tag and `/v1/meta`; the summary of its detail operation.
+    description: str
     detail_summary: str
     # A representative record, the OpenAPI example of the resource.
     example_id: str
+    # "List <name>" unless it says otherwise; the list operation's description.
+    list_summary: str | None = None
     list_description: str | None = None
     search: SearchText | None = None
     # Curators may create, patch, delete and restore its records (service/curation/).
@@ -88,7 +85,7 @@ class Resource:
             self.load_detail,
             tag=self.tag,
             singular=self.singular,
-            list_summary=self.list_summary,
+            list_summary=self.list_summary or f"List {self.name}",
             detail_summary=self.detail_summary,
             list_description=self.list_description,
         )
@@ -98,6 +95,16 @@ class Resource:
     def name(self) -> str:
         """URL segment, search `type` and `resource` in changes: "metrics"."""
         return self.spec.resource
+
+    @property
+    def singular(self) -> str:
+        """Its table's name: "metric" (also `<singular>_id`, the id path parameter)."""
+        return self.spec.table.name
+
+    @property
+    def tag(self) -> str:
+        """Its OpenAPI tag: "Metrics"."""
+        return self.name.capitalize()
 
     @property
     def writable(self) -> bool:
