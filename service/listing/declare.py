@@ -1,6 +1,8 @@
 """`list_spec`: a ListSpec from what only the resource knows. The rest is derived the same way
 for every resource: its page Struct (`<Item>Page`), the `id` column, the row mapper
-(`listing/rows.py`), and every column of its table unless `columns` narrows it."""
+(`listing/rows.py`), every column of its table unless `columns` narrows it, `expand=` for each
+field whose `<field>_id` column is a foreign key (to the resource `<table>s`), and, where the
+table has `deleted_at`, that reads see only live records."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.listing.controller import page_struct
 from service.listing.rows import Row, row_mapper
-from service.listing.spec import FilterField, ListSpec, SortKey
+from service.listing.spec import FilterField, ListSpec, Relation, SortKey
 
 Item = TypeVar("Item", bound=msgspec.Struct)
 
@@ -31,6 +33,9 @@ def list_spec(
     **options: Any,
 ) -> ListSpec[Item]:
     name = item_type.__name__.removesuffix("Out")
+    if "deleted_at" in table.c:
+        options.setdefault("base_where", table.c.deleted_at.is_(None))
+    options.setdefault("relations", foreign_key_relations(item_type, table))
     return ListSpec(
         resource=resource,
         item_type=item_type,
@@ -44,3 +49,13 @@ def list_spec(
         default_sort=default_sort,
         **options,
     )
+
+
+def foreign_key_relations(item_type: type[msgspec.Struct], table: sa.Table) -> dict[str, Relation]:
+    """`expand=<field>` for each item field stored as a foreign key `<field>_id`."""
+    relations: dict[str, Relation] = {}
+    for item_field in msgspec.structs.fields(item_type):
+        column = table.c.get(f"{item_field.name}_id")
+        for key in column.foreign_keys if column is not None else ():
+            relations[item_field.name] = Relation(item_field.name, f"{key.column.table.name}s")
+    return relations

@@ -26,7 +26,6 @@ from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
     FilterField,
-    Relation,
     SortKey,
     id_field,
     linked_field,
@@ -207,12 +206,7 @@ ARTICLES = list_spec(
         SortKey("headline", c.headline, str),
         SortKey("kind", c.kind, str),
     ],
-    relations={
-        "document": Relation("document", "documents"),
-        "region": Relation("region", "regions"),
-    },
     searchable=True,
-    base_where=c.deleted_at.is_(None),
     default_sort="document,position",
 )
 

@@ -82,7 +82,6 @@ DOCUMENTS = list_spec(
         ),
     ],
     sort_keys=[SortKey("date_estimate", c.date_estimate, str)],
-    relations={},
     searchable=False,
     default_sort="date_estimate",
 )

@@ -14,7 +14,6 @@ from service.listing.declare import list_spec
 from service.listing.spec import (
     TEXT_OPS,
     FilterField,
-    Relation,
     SortKey,
     id_field,
     linked_field,
@@ -120,12 +119,7 @@ ORGANISATIONS = list_spec(
         SortKey("name", c.name, str),
         SortKey("kind", c.kind, str),
     ],
-    relations={
-        "region": Relation("region", "regions"),
-        "parent": Relation("parent", "organisations"),
-    },
     searchable=True,
-    base_where=c.deleted_at.is_(None),
     default_sort="name",
 )
 

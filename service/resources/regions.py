@@ -12,7 +12,6 @@ from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
     FilterField,
-    Relation,
     SortKey,
     id_field,
     parent_field,
@@ -68,7 +67,6 @@ REGIONS = list_spec(
         SortKey("name", c.name, str),
         SortKey("level", c.level, str),
     ],
-    relations={"parent": Relation("parent", "regions")},
     searchable=False,
     default_sort="level,name",
 )
