@@ -35,23 +35,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
-from service.models import Dataset, Document, table_of
+from service.models import Dataset, Document, dataset_tables, table_of
 
 PACKAGE_NAME = "lishui-common-prosperity"
-# Tables of the curated dataset, parents first (also the SQLite file's creation order).
-TABLES = (
-    "region",
-    "document",
-    "contributor",
-    "organisation",
-    "initiative",
-    "article",
-    "article_contributor",
-    "article_organisation",
-    "article_initiative",
-    "initiative_organisation",
-    "metric",
-)
 INTERNAL_COLUMNS = frozenset({"revision", "deleted_at", "curator_edited"})
 # A build refuses tables beyond this many rows in all: the bundle is held in memory.
 MAX_ROWS = 200_000
@@ -86,7 +72,8 @@ class Bundle:
 
 
 def served_tables() -> list[sa.Table]:
-    return [SQLModel.metadata.tables[name] for name in TABLES]
+    """The curated dataset's tables, parents first (also the SQLite file's creation order)."""
+    return dataset_tables()
 
 
 def public_columns(table: sa.Table) -> list[sa.Column[Any]]:
@@ -170,7 +157,7 @@ def table_schema(table: sa.Table) -> dict[str, Any]:
             "reference": {"resource": fk.column.table.name, "fields": [fk.column.name]},
         }
         for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name)
-        if fk.column.table.name in TABLES
+        if fk.column.table.info.get("dataset")
     ]
     if foreign_keys:
         schema["foreignKeys"] = foreign_keys

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -87,6 +87,28 @@ def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Any:
     )
 
 
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a SQLModel class (SQLModel does not type `__table__`)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table
+
+
+Model = TypeVar("Model", bound=type[SQLModel])
+
+
+def in_dataset(model: Model) -> Model:
+    """Marks a table as part of the curated dataset: the seed loader fills and syncs it, the
+    bulk downloads publish it (`dataset_tables`)."""
+    table_of(model).info["dataset"] = True
+    return model
+
+
+def dataset_tables() -> list[sa.Table]:
+    """The curated dataset's tables, parents before children."""
+    return [t for t in SQLModel.metadata.sorted_tables if t.info.get("dataset")]
+
+
 class Dataset(SQLModel, table=True):
     """One row: which version of the curated data is loaded (drives ETags and caches)."""
 
@@ -96,6 +118,7 @@ class Dataset(SQLModel, table=True):
     loaded_at: datetime
 
 
+@in_dataset
 class Region(SQLModel, table=True):
     id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
     name: str = Field(sa_type=text_type(60), index=True)
@@ -107,6 +130,7 @@ class Region(SQLModel, table=True):
     null_reasons: dict[str, str] = _json({})
 
 
+@in_dataset
 class Document(SQLModel, table=True):
     id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
     source: str = Field(sa_type=text_type(200), unique=True)
@@ -122,11 +146,13 @@ class Document(SQLModel, table=True):
     null_reasons: dict[str, str] = _json({})
 
 
+@in_dataset
 class Contributor(SQLModel, table=True):
     id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
     name: str = Field(sa_type=text_type(40), index=True)
 
 
+@in_dataset
 class Article(SQLModel, table=True):
     id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
     document_id: str = _fk("document.id", nullable=False)
@@ -152,6 +178,7 @@ class Article(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_article_document_position", "document_id", "position"),)
 
 
+@in_dataset
 class ArticleContributor(SQLModel, table=True):
     __tablename__ = "article_contributor"
 
@@ -166,6 +193,7 @@ class ArticleContributor(SQLModel, table=True):
     position: int
 
 
+@in_dataset
 class Organisation(SQLModel, table=True):
     id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
     name: str = Field(sa_type=text_type(120), unique=True)
@@ -181,6 +209,7 @@ class Organisation(SQLModel, table=True):
     curator_edited: bool = _curator_edited()
 
 
+@in_dataset
 class Initiative(SQLModel, table=True):
     id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
     name: str = Field(sa_type=text_type(120), unique=True)
@@ -197,6 +226,7 @@ class Initiative(SQLModel, table=True):
     curator_edited: bool = _curator_edited()
 
 
+@in_dataset
 class InitiativeOrganisation(SQLModel, table=True):
     __tablename__ = "initiative_organisation"
 
@@ -209,6 +239,7 @@ class InitiativeOrganisation(SQLModel, table=True):
     role: str = Field(primary_key=True, sa_type=text_type(20), index=True)
 
 
+@in_dataset
 class ArticleOrganisation(SQLModel, table=True):
     """An organisation named in an article, with the quoted first mention."""
 
@@ -225,6 +256,7 @@ class ArticleOrganisation(SQLModel, table=True):
     span_end: int
 
 
+@in_dataset
 class ArticleInitiative(SQLModel, table=True):
     """An initiative named in an article, with the quoted first mention."""
 
@@ -241,6 +273,7 @@ class ArticleInitiative(SQLModel, table=True):
     span_end: int
 
 
+@in_dataset
 class Metric(SQLModel, table=True):
     id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
     article_id: str = _fk("article.id", nullable=False)
@@ -293,6 +326,94 @@ class Metric(SQLModel, table=True):
             postgresql_where=sa.text("deleted_at IS NULL"),
         ),
     )
+
+
+# ---------------------------------------------------------------- people and places (read-only)
+
+
+@in_dataset
+class Person(SQLModel, table=True):
+    """A person the text names (the bylines' reporters are contributors, not people)."""
+
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    name: str = Field(sa_type=text_type(40), index=True)
+    aliases: list[str] = _json([])
+    titles: list[str] = _json([])
+    notes: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+
+@in_dataset
+class PersonOrganisation(SQLModel, table=True):
+    """A person's organisation, with the title the text gives them there."""
+
+    __tablename__ = "person_organisation"
+
+    person_id: str = Field(foreign_key="person.id", primary_key=True, sa_type=text_type(ID_LENGTH))
+    organisation_id: str = Field(
+        foreign_key="organisation.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
+    )
+    title: str | None = Field(default=None, sa_type=text_type(60))
+
+
+@in_dataset
+class PersonMention(SQLModel, table=True):
+    """Every place an article names the person: the verbatim quote and its span."""
+
+    __tablename__ = "person_mention"
+
+    person_id: str = Field(foreign_key="person.id", primary_key=True, sa_type=text_type(ID_LENGTH))
+    article_id: str = Field(
+        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
+    )
+    span_start: int = Field(primary_key=True)
+    span_end: int
+    quote: str = Field(sa_type=text_type(300))
+
+
+@in_dataset
+class Place(SQLModel, table=True):
+    """A place below county level (village, town, scenic area, industrial park …)."""
+
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    name: str = Field(sa_type=text_type(60), index=True)
+    kind: str = Field(sa_type=text_type(30), index=True)
+    region_id: str | None = _fk("region.id")
+    parent_id: str | None = _fk("place.id")
+    aliases: list[str] = _json([])
+    notes: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+
+@in_dataset
+class PlaceMention(SQLModel, table=True):
+    """Every place an article names the place: the verbatim quote and its span."""
+
+    __tablename__ = "place_mention"
+
+    place_id: str = Field(foreign_key="place.id", primary_key=True, sa_type=text_type(ID_LENGTH))
+    article_id: str = Field(
+        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
+    )
+    span_start: int = Field(primary_key=True)
+    span_end: int
+    quote: str = Field(sa_type=text_type(300))
+
+
+@in_dataset
+class PlaceLink(SQLModel, table=True):
+    """A metric, initiative or organisation the text places in a place (its curated record
+    keeps its county-level region), with the quote that says so."""
+
+    __tablename__ = "place_link"
+
+    place_id: str = Field(foreign_key="place.id", primary_key=True, sa_type=text_type(ID_LENGTH))
+    resource: str = Field(primary_key=True, sa_type=text_type(20))
+    record_id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH), index=True)
+    article_id: str = _fk("article.id", nullable=False)
+    quote: str = Field(sa_type=sa.Text)
+    span_start: int
+    span_end: int
 
 
 class ApiKey(SQLModel, table=True):
@@ -362,10 +483,3 @@ def declared_in_models(name: str | None, type_: str, _parent_names: object = Non
     if type_ == "column":
         return not name.endswith("_tsv")
     return True
-
-
-def table_of(model: type[SQLModel]) -> sa.Table:
-    """The Core table behind a SQLModel class (SQLModel does not type `__table__`)."""
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, sa.Table)
-    return table

@@ -34,6 +34,17 @@ from typing import Any
 import yaml
 
 CURATED = Path(__file__).resolve().parents[1] / "seed" / "curated"
+# Every resource the API lists, in name order (the tests compare this with what is served).
+RESOURCES = [
+    "articles",
+    "documents",
+    "initiatives",
+    "metrics",
+    "organisations",
+    "people",
+    "places",
+    "regions",
+]
 MAX_FACET_VALUES = 50
 
 # Filters that follow the region tree: (resource or "*", filter) -> field holding a region id.
@@ -46,6 +57,8 @@ SEARCH_FIELDS = {
     "initiatives": ("name", "name_en", "aliases", "summary"),
     "organisations": ("name", "name_en", "aliases"),
     "metrics": ("subject", "subject_en", "raw", "quote"),
+    "people": ("name", "aliases", "titles"),
+    "places": ("name", "aliases"),
 }
 
 
@@ -113,6 +126,31 @@ class Oracle:
         for page in pages:
             self._load_page(page)
         self._link_back()
+        self._load_pending(curated.parent / "pending")
+
+    def _load_pending(self, pending: Path) -> None:
+        """People and places (read-only, curated in seed/pending/)."""
+        people = yaml.safe_load((pending / "people.yaml").read_text(encoding="utf-8"))
+        self.resources["people"] = [
+            Record(
+                p["id"],
+                {k: p.get(k) for k in ("id", "name", "aliases", "titles")},
+                {
+                    "organisation": frozenset(o["id"] for o in p.get("organisations") or []),
+                    "article": frozenset(m["article"] for m in p["mentions"]),
+                },
+            )
+            for p in people["people"]
+        ]
+        places = yaml.safe_load((pending / "places.yaml").read_text(encoding="utf-8"))
+        self.resources["places"] = [
+            Record(
+                p["id"],
+                {k: p.get(k) for k in ("id", "name", "kind", "region", "parent", "aliases")},
+                {"article": frozenset(m["article"] for m in p["mentions"])},
+            )
+            for p in places["places"]
+        ]
 
     def _load_page(self, page: Mapping[str, Any]) -> None:
         doc = page["document"]

@@ -79,6 +79,7 @@ ENUMERATIONS = {
     "organisation_kinds": ("organisations", "kind"),
     "initiative_kinds": ("initiatives", "kind"),
     "region_levels": ("regions", "level"),
+    "place_kinds": ("places", "kind"),
 }
 
 

@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 
 from tests.helpers import Client
-from tests.oracle import Oracle
+from tests.oracle import RESOURCES, Oracle
 from tests.oracle_cases import Param, cases, facet_names, fetch_all, list_parameters, oracle
-
-RESOURCES = ["articles", "documents", "initiatives", "metrics", "organisations", "regions"]
 
 
 def served(body: Any, name: str) -> list[tuple[Any, int]]:
@@ -30,6 +28,9 @@ def equality(data: Oracle, resource: str, name: str) -> tuple[str, frozenset[str
 async def test_every_facet_matches_the_oracle(client: Client, resource: str) -> None:
     data = oracle()
     names = facet_names((await list_parameters(client))[resource])
+    if resource == "people":
+        assert not names
+        pytest.skip("people have no facetable field: names, titles and links only")
     assert names, resource
     everything = data.ids(resource)
     response = await client.get(f"/v1/{resource}", params={"facet": ",".join(names), "limit": 1})
@@ -42,6 +43,8 @@ async def test_every_facet_matches_the_oracle(client: Client, resource: str) -> 
 async def test_facets_apply_other_filters_not_their_own(client: Client, resource: str) -> None:
     data = oracle()
     names = facet_names((await list_parameters(client))[resource])
+    if not names:
+        pytest.skip(f"{resource}: no facets")
     for own, other in zip(names, [*names[1:], names[0]], strict=True):
         own_value, own_ids = equality(data, resource, own)
         params = {"facet": own, own: own_value}

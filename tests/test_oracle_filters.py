@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 
 from tests.helpers import Client
-from tests.oracle import Oracle
+from tests.oracle import RESOURCES, Oracle
 from tests.oracle_cases import cases, fetch_all, filters, list_parameters, oracle
-
-RESOURCES = ["articles", "documents", "initiatives", "metrics", "organisations", "regions"]
 
 # Parameters no sample value can turn into a non-empty strict subset, and why.
 NO_STRICT_SUBSET = {
@@ -30,6 +28,7 @@ NO_STRICT_SUBSET = {
     ("initiatives", "name__isnull"): "every initiative has a name (NOT NULL)",
     ("organisations", "name__isnull"): "every organisation has a name (NOT NULL)",
     ("regions", "name__isnull"): "every region has a name (NOT NULL)",
+    ("places", "region__isnull"): "every curated place names its county-level region",
 }
 
 

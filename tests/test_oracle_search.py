@@ -50,13 +50,7 @@ def drawn_queries(data: Oracle, resource: str) -> dict[str, str]:
             counts.update(found)
         return counts
 
-    ascii_words: Counter[str] = Counter()
-    for text in texts:
-        ascii_words.update(set(re.findall(r"[a-z]{4,}", text)))
-    word = _closest(ascii_words, n / 4)
     pair = _closest(grams(2), n / 3)
-    # Second words drawn from the records the first one finds, so the AND finds something.
-    with_word = [t for t in texts if re.search(rf"\b{word}\b", t)]
     with_pair = [t for t in texts if pair in t]
     others = grams(1, with_pair)
     for char in pair:
@@ -64,13 +58,23 @@ def drawn_queries(data: Oracle, resource: str) -> dict[str, str]:
     queries = {
         "1-char": _closest(grams(1), n / 2),
         "2-char": pair,
-        "4-char": _closest(grams(4), 2),
-        "ascii": word,
-        "ascii-upper": word.upper(),
-        "ascii-fullwidth": "".join(chr(ord(c) - 0x61 + 0xFF41) for c in word),
-        "mixed": f"{word} {_closest(grams(2, with_word), len(with_word) / 2)}",
         "two-words": f"{pair} {_closest(others, len(with_pair) / 2)}",
     }
+    if grams(4):
+        queries["4-char"] = _closest(grams(4), 2)
+    ascii_words: Counter[str] = Counter()
+    for text in texts:
+        ascii_words.update(set(re.findall(r"[a-z]{4,}", text)))
+    if ascii_words:  # people and places are found by Chinese text only
+        word = _closest(ascii_words, n / 4)
+        # A second word drawn from the records the first one finds, so the AND finds something.
+        with_word = [t for t in texts if re.search(rf"\b{word}\b", t)]
+        queries |= {
+            "ascii": word,
+            "ascii-upper": word.upper(),
+            "ascii-fullwidth": "".join(chr(ord(c) - 0x61 + 0xFF41) for c in word),
+            "mixed": f"{word} {_closest(grams(2, with_word), len(with_word) / 2)}",
+        }
     digits: Counter[str] = Counter()
     for text in texts:
         digits.update(set(re.findall(r"(?<![a-z0-9])[0-9]{2,}(?![a-z0-9])", text)))

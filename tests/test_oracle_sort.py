@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from tests.helpers import Client
+from tests.oracle import RESOURCES
 from tests.oracle_cases import fetch_all, list_parameters, oracle, sort_keys
-
-RESOURCES = ["articles", "documents", "initiatives", "metrics", "organisations", "regions"]
 
 
 def sort_param(keys: list[tuple[str, bool]]) -> str:

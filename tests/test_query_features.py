@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from tests.helpers import Client, all_pages, assert_problem, get_json
+from tests.oracle import RESOURCES
 from tests.oracle_cases import oracle
 
-RESOURCES = ["articles", "documents", "initiatives", "metrics", "organisations", "regions"]
 SEARCHABLE = ["articles", "initiatives", "metrics", "organisations"]
 
 

@@ -265,6 +265,7 @@ class TestHostileBodies:
         seed = tmp_path / "seed"
         (seed / "curated").mkdir(parents=True)
         (seed / "sources").symlink_to(ROOT / "seed" / "sources")
+        (seed / "pending").symlink_to(ROOT / "seed" / "pending")
         for path in (ROOT / "seed" / "curated").glob("*.yaml"):
             text = path.read_text(encoding="utf-8")
             (seed / "curated" / path.name).write_text(

@@ -23,6 +23,8 @@ EXPORT_BATCH = 500
 
 Op = Literal["eq", "in", "not", "gt", "gte", "lt", "lte", "contains", "startswith", "isnull"]
 TEXT_OPS: tuple[Op, ...] = ("eq", "in", "not", "contains", "startswith", "isnull")
+# Text that is never null (NOT NULL columns): `isnull` could only select all or nothing.
+REQUIRED_TEXT_OPS: tuple[Op, ...] = ("eq", "in", "not", "contains", "startswith")
 KEY_OPS: tuple[Op, ...] = ("eq", "in", "not", "isnull")
 NUMBER_OPS: tuple[Op, ...] = ("eq", "in", "not", "gt", "gte", "lt", "lte")
 RELATION_OPS: tuple[Op, ...] = ("eq", "in", "not")

@@ -68,3 +68,22 @@ AliasesOut = Annotated[list[str], doc("Other names used for it in the sources.")
 NotesOut = Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
 NullReasonsOut = Annotated[dict[str, str], doc("Why each null field is null: field name → reason.")]
 MentionsOut = Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
+
+
+class QuotedMention(msgspec.Struct, forbid_unknown_fields=True):
+    """A mention as curated in the seed files: the article, the quote and its `[start, end]`
+    span in the document (checked by the loader against the document text)."""
+
+    document: str
+    article: str
+    quote: str
+    span: tuple[int, int]
+
+    def row(self, owner_fk: str, owner_id: str) -> dict[str, Any]:
+        return {
+            owner_fk: owner_id,
+            "article_id": self.article,
+            "quote": self.quote,
+            "span_start": self.span[0],
+            "span_end": self.span[1],
+        }

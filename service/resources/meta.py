@@ -37,6 +37,7 @@ from service.resources.organisations import (
     ORGANISATIONS,
     ROLES,
 )
+from service.resources.places import PLACE_KINDS, PLACES
 from service.resources.regions import REGION_LEVELS, REGIONS
 from service.resources.registry import RESOURCES
 from service.web.errors import COMMON_ERRORS
@@ -110,6 +111,7 @@ class Enumerations(msgspec.Struct):
     initiative_organisation_roles: list[EnumValue]
     contributor_roles: list[EnumValue]
     region_levels: list[EnumValue]
+    place_kinds: list[EnumValue]
 
 
 class DatasetVersion(msgspec.Struct):
@@ -336,6 +338,7 @@ async def enumerations(conn: AsyncConnection) -> Enumerations:
         initiative_organisation_roles=_declared(ROLES, await _counts(conn, roles.role)),
         contributor_roles=_declared(CONTRIBUTOR_ROLES, await _counts(conn, credits.role)),
         region_levels=_declared(REGION_LEVELS, await _counts(conn, REGIONS.table.c.level)),
+        place_kinds=_declared(PLACE_KINDS, await _counts(conn, PLACES.table.c.kind)),
     )
 
 

@@ -3,7 +3,16 @@ and migration, and one line here; everything else iterates this tuple."""
 
 from __future__ import annotations
 
-from service.resources import articles, documents, initiatives, metrics, organisations, regions
+from service.resources import (
+    articles,
+    documents,
+    initiatives,
+    metrics,
+    organisations,
+    people,
+    places,
+    regions,
+)
 from service.resources.resource import Resource
 
 # In the order people read them (Swagger UI tags, /v1/meta).
@@ -12,6 +21,8 @@ RESOURCES: tuple[Resource, ...] = (
     initiatives.RESOURCE,
     metrics.RESOURCE,
     organisations.RESOURCE,
+    people.RESOURCE,
+    places.RESOURCE,
     regions.RESOURCE,
     documents.RESOURCE,
 )

@@ -58,6 +58,23 @@ class WriteSpec:
     position_in: str | None = None
 
 
+Rows = dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedSource:
+    """Where a read-only resource is curated: each record under `key` in `path` (below seed/)
+    is decoded into `record_type` (unknown keys, wrong types and values outside a `Literal`
+    vocabulary are errors naming file and record), then `rows` turns it into table rows. The
+    loader checks every row alike (service/seed/reader.py): each quote is its article's
+    document text at its span, each foreign key and each (resource, record_id) names a record."""
+
+    path: str
+    key: str
+    record_type: type[msgspec.Struct]
+    rows: Callable[[Any], Rows]
+
+
 @dataclass(frozen=True, slots=True)
 class Resource:
     spec: ListSpec[Any]
@@ -75,6 +92,8 @@ class Resource:
     search: SearchText | None = None
     # Curators may create, patch, delete and restore its records (service/curation/).
     write: WriteSpec | None = None
+    # Read-only resources: the curated files the seed loader reads them from.
+    seed: tuple[SeedSource, ...] = ()
     # Its list and detail endpoints, made from the fields above.
     controller: type[Controller] = field(init=False)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 import yaml
+from sqlmodel import SQLModel
 
 from service.curation.bodies import wire_dict
 from service.curation.fields import FieldMap, wire_value
@@ -34,9 +35,10 @@ from service.curation.rules import (
     squash,
     text_problems,
 )
+from service.models import dataset_tables
 from service.resources.articles import CONTRIBUTOR_ROLES
 from service.resources.organisations import ROLES
-from service.resources.resource import Resource, WriteSpec
+from service.resources.resource import Resource, SeedSource, WriteSpec
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 Row = dict[str, Any]
@@ -58,20 +60,6 @@ class Curated:
     metric_raw: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
 
 
-# Tables in load order (parents before children).
-TABLE_ORDER = (
-    "region",
-    "document",
-    "contributor",
-    "article",
-    "article_contributor",
-    "organisation",
-    "initiative",
-    "initiative_organisation",
-    "article_organisation",
-    "article_initiative",
-    "metric",
-)
 # Keys of a YAML record that are relation lists, read apart from the record's own body.
 RELATIONS = {
     "articles": ("contributors", "organisations", "initiatives"),
@@ -86,13 +74,17 @@ class Reading:
     seed_dir: Path
     problems: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
-    tables: dict[str, list[Row]] = field(default_factory=lambda: {t: [] for t in TABLE_ORDER})
+    tables: dict[str, list[Row]] = field(
+        default_factory=lambda: {t.name: [] for t in dataset_tables()}
+    )
     exclusions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     # Decoded writable records, checked by the rules once every file is read.
     records: list[tuple[Resource, str, Wire, Row]] = field(default_factory=list)
     bylines: list[tuple[str, str, str, str | None, int]] = field(default_factory=list)
     # (table referred to, id, where) of each reference a relation list makes.
     links: list[tuple[str, Any, str]] = field(default_factory=list)
+    # (where, table, row) of each row a read-only resource's `SeedSource` made.
+    seeded: list[tuple[str, str, Row]] = field(default_factory=list)
 
     def need(self, record: dict[str, Any], key: str, where: str) -> Any:
         if key not in record:
@@ -131,7 +123,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
-    from service.resources.registry import WRITABLE  # the registry's modules import curation
+    # The registry's modules import curation, which imports this package.
+    from service.resources.registry import RESOURCES, WRITABLE
 
     reading = Reading(seed_dir)
     curated_dir = seed_dir / "curated"
@@ -144,7 +137,11 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
         _read_exclusions(reading, path.name, doc_id, page)
         for resource in WRITABLE:
             _read_records(reading, resource, path.name, doc_id, page)
+    for resource in RESOURCES:
+        for source in resource.seed:
+            _read_seed_source(reading, source)
     _check(reading)
+    _check_seeded(reading)
     if reading.problems:
         raise SeedError(reading.problems)
     tables = _tables(reading)
@@ -221,6 +218,56 @@ def _read_exclusions(reading: Reading, file_name: str, doc_id: str, page: dict[s
             reading.problems.append(f"{where}: missing reason")
         if span:
             reading.exclusions[doc_id].append(span)
+
+
+# ---------------------------------------------------------------- read-only resources
+
+
+def _read_seed_source(reading: Reading, source: SeedSource) -> None:
+    path = reading.seed_dir / source.path
+    for i, item in enumerate(_read_yaml(path).get(source.key) or []):
+        record_id = item.get("id", f"[{i}]") if isinstance(item, dict) else f"[{i}]"
+        where = f"{source.path}:{source.key} {record_id}"
+        try:
+            record = msgspec.convert(item, source.record_type)
+        except msgspec.ValidationError as exc:
+            reading.problems.append(f"{where}: {exc}")
+            continue
+        for table, rows in source.rows(record).items():
+            reading.tables[table].extend(rows)
+            reading.seeded.extend((where, table, row) for row in rows)
+
+
+def _check_seeded(reading: Reading) -> None:
+    """The rules every read-only resource's rows keep: quotes at their spans, references that
+    name records, unique slug ids."""
+    from service.resources.registry import BY_NAME
+
+    ctx = Facts.of_tables(reading.tables, reading.sources)
+    article_document = {a["id"]: a["document_id"] for a in reading.tables["article"]}
+    for where, table, row in reading.seeded:
+        if "quote" in row and row.get("article_id") in article_document:
+            span = [row["span_start"], row["span_end"]]
+            reading.check_span(article_document[row["article_id"]], row["quote"], span, where)
+        for column in SQLModel.metadata.tables[table].columns:
+            for key in column.foreign_keys:
+                target, value = key.column.table.name, row.get(column.name)
+                if value is not None and not ctx.exists(target, value):
+                    reading.problems.append(f"{where}: {column.name}: unknown {target} {value!r}")
+        if "resource" in row and "record_id" in row:
+            resource = BY_NAME.get(row["resource"])
+            if resource is None or not ctx.exists(resource.singular, row["record_id"]):
+                reading.problems.append(
+                    f"{where}: unknown {row['resource']} record {row['record_id']!r}"
+                )
+        for name, reason in text_problems(row, ("name",) if "name" in row else ()):
+            reading.problems.append(f"{where}: {name}: {reason}")
+        if "id" in row and not (isinstance(row["id"], str) and SLUG.match(row["id"])):
+            reading.problems.append(f"{where}: id {row['id']!r} is not a slug")
+    for table in {table for _, table, row in reading.seeded if "id" in row}:
+        for value, n in Counter(r["id"] for r in reading.tables[table]).items():
+            if n > 1:
+                reading.problems.append(f"duplicate {table} id {value!r}")
 
 
 # ---------------------------------------------------------------- writable resources
@@ -411,6 +458,9 @@ def _tables(reading: Reading) -> dict[str, list[Row]]:
         "article_initiative": _dedupe(t["article_initiative"], ("article_id", "initiative_id")),
         "metric": _parents_first(t["metric"], parent_key="growth_of_id"),
     }
+    for table in dataset_tables():  # the read-only resources' tables, as read
+        rows = t[table.name]
+        tables.setdefault(table.name, _parents_first(rows) if "parent_id" in table.c else rows)
     tables["search_entry"] = search_entries(tables)
     return tables
 

@@ -18,38 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import create_engine
-from service.models import (
-    Article,
-    ArticleContributor,
-    ArticleInitiative,
-    ArticleOrganisation,
-    Contributor,
-    Dataset,
-    Document,
-    Initiative,
-    InitiativeOrganisation,
-    Metric,
-    Organisation,
-    Region,
-    SearchEntry,
-    table_of,
-)
+from service.models import Dataset, SearchEntry, dataset_tables, table_of
 from service.seed.reader import SEED_DIR, Curated, read_curated
 
-TABLES: list[sa.Table] = [
-    table_of(Region),
-    table_of(Document),
-    table_of(Contributor),
-    table_of(Article),
-    table_of(ArticleContributor),
-    table_of(Organisation),
-    table_of(Initiative),
-    table_of(InitiativeOrganisation),
-    table_of(ArticleOrganisation),
-    table_of(ArticleInitiative),
-    table_of(Metric),
-    table_of(SearchEntry),
-]
+# Parents before children; the search entries follow from the records.
+TABLES: list[sa.Table] = [*dataset_tables(), table_of(SearchEntry)]
 
 
 # Tables the write API edits: resource name of each. A row with `curator_edited` set is left

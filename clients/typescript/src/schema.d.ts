@@ -425,6 +425,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List people */
+        get: operations["listPeople"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/{person_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a person with every mention */
+        get: operations["getPerson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List places */
+        get: operations["listPlaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/places/{place_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a place with its mentions and the records placed in it */
+        get: operations["getPlace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/regions": {
         parameters: {
             query?: never;
@@ -860,6 +928,7 @@ export interface components {
             metric_qualifiers: components["schemas"]["EnumValue"][];
             metric_units: components["schemas"]["EnumValue"][];
             organisation_kinds: components["schemas"]["EnumValue"][];
+            place_kinds: components["schemas"]["EnumValue"][];
             region_levels: components["schemas"]["EnumValue"][];
         };
         /** FacetValue */
@@ -1288,6 +1357,163 @@ export interface components {
             prev: string | null;
             self: string;
         };
+        /** PersonDetail */
+        PersonDetail: {
+            /** @description Other names used for it in the sources. */
+            aliases: string[];
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Every article mention, each with its quote and span. */
+            mentions: components["schemas"]["Mention"][];
+            /** @description Name as written in the sources (Chinese). */
+            name: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons: {
+                [key: string]: string;
+            };
+            /** @description Organisations, each with the title there. */
+            organisations: components["schemas"]["PersonRole"][];
+            /** @description Titles and offices as written (县委常委, 教授 …). */
+            titles: string[];
+        };
+        /**
+         * PersonOut
+         * @example {
+         *       "aliases": [],
+         *       "id": "hu-xian-ping",
+         *       "name": "胡显平",
+         *       "notes": [
+         *         "Written 庆元县委常委、宣传部长胡显平; he is quoted twice (胡显平说)."
+         *       ],
+         *       "null_reasons": {},
+         *       "organisations": [],
+         *       "titles": [
+         *         "庆元县委常委",
+         *         "宣传部长"
+         *       ]
+         *     }
+         */
+        PersonOut: {
+            /** @description Other names used for it in the sources. */
+            aliases: string[];
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Name as written in the sources (Chinese). */
+            name: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons: {
+                [key: string]: string;
+            };
+            /** @description Organisations, each with the title there. */
+            organisations: components["schemas"]["PersonRole"][];
+            /** @description Titles and offices as written (县委常委, 教授 …). */
+            titles: string[];
+        };
+        /** PersonPage */
+        PersonPage: {
+            data: components["schemas"]["PersonOut"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
+        /** PersonRole */
+        PersonRole: {
+            /** @description Organisation id (`/v1/organisations/{id}`). */
+            id: string;
+            /** @description The organisation's name as written. */
+            name: string;
+            /** @description Title as written (教授, 负责人 …); null when none. */
+            title: string | null;
+        };
+        /** PlaceDetail */
+        PlaceDetail: {
+            /** @description Other names used for it in the sources. */
+            aliases: string[];
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Kind of place; see `enumerations.place_kinds`. */
+            kind: string;
+            /** @description Every article mention, each with its quote and span. */
+            mentions: components["schemas"]["Mention"][];
+            /** @description Name as written in the sources (Chinese). */
+            name: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons: {
+                [key: string]: string;
+            };
+            /** @description Id of the enclosing place, where the text names one. */
+            parent: string | null;
+            /** @description Metrics, initiatives and organisations here. */
+            records: components["schemas"]["PlacedRecord"][];
+            /** @description Region id (`/v1/regions/{id}`). */
+            region: string | null;
+        };
+        /**
+         * PlaceOut
+         * @example {
+         *       "aliases": [],
+         *       "id": "li-xi-cun",
+         *       "kind": "village",
+         *       "name": "力溪村",
+         *       "notes": [
+         *         "Written 松阳县樟溪乡力溪村."
+         *       ],
+         *       "null_reasons": {},
+         *       "parent": "zhang-xi-xiang",
+         *       "region": "song-yang-xian"
+         *     }
+         */
+        PlaceOut: {
+            /** @description Other names used for it in the sources. */
+            aliases: string[];
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Kind of place; see `enumerations.place_kinds`. */
+            kind: string;
+            /** @description Name as written in the sources (Chinese). */
+            name: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons: {
+                [key: string]: string;
+            };
+            /** @description Id of the enclosing place, where the text names one. */
+            parent: string | null;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region: string | null;
+        };
+        /** PlacePage */
+        PlacePage: {
+            data: components["schemas"]["PlaceOut"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
+        /** PlacedRecord */
+        PlacedRecord: {
+            /** @description Article id of the quote. */
+            article: string;
+            /** @description The record's id (`/v1/{resource}/{id}`). */
+            id: string;
+            /** @description Verbatim text naming the record and the place. */
+            quote: string;
+            /** @description `metrics`, `initiatives` or `organisations`. */
+            resource: string;
+            span: components["schemas"]["Span"];
+        };
         /** Problem */
         Problem: {
             detail?: string | null;
@@ -1384,7 +1610,7 @@ export interface components {
             snippet: string;
             title: string;
             /** @enum {string} */
-            type: "articles" | "initiatives" | "metrics" | "organisations";
+            type: "articles" | "initiatives" | "metrics" | "organisations" | "people" | "places";
         };
         /** SearchPage */
         SearchPage: {
@@ -5962,6 +6188,532 @@ export interface operations {
             };
         };
     };
+    listPeople: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to the filters, search and sort it was issued for; reusing it with others is a 400. */
+                cursor?: string;
+                /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`. The id is always the final tie-breaker. Default `name`. */
+                sort?: string;
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
+                /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "name" | "aliases" | "titles" | "organisations" | "notes" | "null_reasons")[];
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                q?: string;
+                /** @description Person id — is one of (comma-separated list). */
+                id__in?: string[];
+                /** @description Name as written — equals. Example: `胡显平`. */
+                name?: string;
+                /** @description Name as written — is one of (comma-separated list). Example: `胡显平`. */
+                name__in?: string[];
+                /** @description Name as written — differs from (rows where the field is null are included). */
+                name__not?: string;
+                /** @description Name as written — contains (case-insensitive for Latin letters). */
+                name__contains?: string;
+                /** @description Name as written — starts with (case-insensitive for Latin letters). */
+                name__startswith?: string;
+                /** @description Belongs to this organisation — equals. Example: `fu-dan-da-xue`. */
+                organisation?: string;
+                /** @description Belongs to this organisation — is one of (comma-separated list). Example: `fu-dan-da-xue`. */
+                organisation__in?: string[];
+                /** @description Belongs to this organisation — differs from (rows where the field is null are included). */
+                organisation__not?: string;
+                /** @description Named in this article — equals. */
+                article?: string;
+                /** @description Named in this article — is one of (comma-separated list). */
+                article__in?: string[];
+                /** @description Named in this article — differs from (rows where the field is null are included). */
+                article__not?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonPage"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPerson: {
+        parameters: {
+            query?: {
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "name" | "aliases" | "titles" | "organisations" | "notes" | "null_reasons" | "mentions")[];
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetail"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No record with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPlaces: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to the filters, search and sort it was issued for; reusing it with others is a 400. */
+                cursor?: string;
+                /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`, `kind`. The id is always the final tie-breaker. Default `name`. */
+                sort?: string;
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
+                /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "name" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons")[];
+                /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
+                expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
+                /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
+                facet?: ("kind" | "region" | "parent")[];
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                q?: string;
+                /** @description Place id — is one of (comma-separated list). */
+                id__in?: string[];
+                /** @description Kind of place — equals. Example: `village`. */
+                kind?: "township" | "town" | "village" | "scenic_area" | "heritage_site" | "lake" | "river" | "area" | "urban_area" | "industrial_park" | "venue";
+                /** @description Kind of place — is one of (comma-separated list). Example: `village`. */
+                kind__in?: ("township" | "town" | "village" | "scenic_area" | "heritage_site" | "lake" | "river" | "area" | "urban_area" | "industrial_park" | "venue")[];
+                /** @description Kind of place — differs from (rows where the field is null are included). */
+                kind__not?: "township" | "town" | "village" | "scenic_area" | "heritage_site" | "lake" | "river" | "area" | "urban_area" | "industrial_park" | "venue";
+                /** @description Region id; matches the region and every region inside it — equals. Example: `li-shui-shi`. */
+                region?: string;
+                /** @description Region id; matches the region and every region inside it — is one of (comma-separated list). Example: `li-shui-shi`. */
+                region__in?: string[];
+                /** @description Region id; matches the region and every region inside it — differs from (rows where the field is null are included). */
+                region__not?: string;
+                /** @description Region id; matches the region and every region inside it — is null (`true`) or not null (`false`). */
+                region__isnull?: boolean;
+                /** @description Enclosing place id — equals. Example: `zhang-xi-xiang`. */
+                parent?: string;
+                /** @description Enclosing place id — is one of (comma-separated list). Example: `zhang-xi-xiang`. */
+                parent__in?: string[];
+                /** @description Enclosing place id — differs from (rows where the field is null are included). */
+                parent__not?: string;
+                /** @description Enclosing place id — is null (`true`) or not null (`false`). */
+                parent__isnull?: boolean;
+                /** @description Name as written — equals. Example: `力溪村`. */
+                name?: string;
+                /** @description Name as written — is one of (comma-separated list). Example: `力溪村`. */
+                name__in?: string[];
+                /** @description Name as written — differs from (rows where the field is null are included). */
+                name__not?: string;
+                /** @description Name as written — contains (case-insensitive for Latin letters). */
+                name__contains?: string;
+                /** @description Name as written — starts with (case-insensitive for Latin letters). */
+                name__startswith?: string;
+                /** @description Named in this article — equals. */
+                article?: string;
+                /** @description Named in this article — is one of (comma-separated list). */
+                article__in?: string[];
+                /** @description Named in this article — differs from (rows where the field is null are included). */
+                article__not?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlacePage"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPlace: {
+        parameters: {
+            query?: {
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "name" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "mentions" | "records")[];
+                /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
+                expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
+                place_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceDetail"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No record with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listRegions: {
         parameters: {
             query?: {
@@ -6240,7 +6992,7 @@ export interface operations {
                 /** @description Full-text query in Chinese (and Latin words/numbers); every space-separated word must occur (at most 10 words). 2-character words like 工坊 are found. */
                 q: string;
                 /** @description Only these resource types (comma-separated). */
-                type?: ("articles" | "initiatives" | "metrics" | "organisations")[];
+                type?: ("articles" | "initiatives" | "metrics" | "organisations" | "people" | "places")[];
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 /** @description Opaque cursor from `page.next_cursor`/`prev_cursor`, bound to the query. */
