@@ -3,8 +3,9 @@
 Two apps made by `create_app` with the same database and the same `REDIS_URL` stand for two
 replicas: they draw on one rate-limit budget, a write through one is what the other answers
 next (no stale cached copy, though neither re-reads the dataset version on its own for an
-hour), and a page rendered by one is served from Redis by the other. Redis unreachable: answers
-keep coming, counted and cached in each process. Every backend; the database is this module's
+hour), and a page rendered by one is served from Redis by the other; a seed load that moves
+the version announces it too. Redis unreachable: answers keep coming, counted and cached in
+each process. Every backend; the database is this module's
 own (SQLite file; PostgreSQL `<suite db>_shared`), the Redis keys live in DB 3 under a fresh
 `h-redis-…` namespace, deleted afterwards. Skips when no Redis answers at 127.0.0.1:6379.
 """
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +30,7 @@ from service.app import create_app
 from service.auth import create_key
 from service.db import create_engine
 from service.seed import load
+from service.seed.__main__ import main as seed_main
 from service.settings import Settings
 from service.web.layer import HttpLayer
 from service.web.shared import Breaker
@@ -237,6 +241,36 @@ async def test_redis_down_degrades_to_this_process(database: tuple[str, str]) ->
         layer: HttpLayer = app.state.http
         assert layer.shared is not None
         assert not layer.shared.breaker.up
+
+
+def test_a_seed_load_that_changes_the_data_is_announced(
+    tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m service.seed load` (the compose `migrate` job) publishes the new version."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'announced.db'}"
+    fresh_database(url)
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("REDIS_NAMESPACE", namespace)
+    client = redis.Redis.from_url(REDIS_URL)
+    listener = client.pubsub()  # type: ignore[no-untyped-call]
+    listener.subscribe(f"{namespace}:versions")
+
+    def published(seconds: float) -> list[bytes]:
+        seen, deadline = [], time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            message = listener.get_message(timeout=0.1)
+            if message is not None and message["type"] == "message":
+                seen.append(message["data"])
+        return seen
+
+    try:
+        assert seed_main(["load", "--database-url", url]) == 0  # empty → seeded: changed
+        assert published(1.0) == [b"1"]
+        assert seed_main(["load", "--database-url", url]) == 0  # unchanged: nothing to say
+        assert published(0.5) == []
+    finally:
+        listener.close()
+        client.close()
 
 
 class FlakyRedis:

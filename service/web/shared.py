@@ -125,6 +125,8 @@ class SharedState:
                 await self._listen(on_version, on_gap)
             except FAILURES as exc:
                 self.breaker.failed(exc)
+            except Exception:  # a bug must not end the subscription for good
+                log.exception("the dataset-version subscription failed; subscribing again")
             self._listening = False
             await asyncio.sleep(1.0)
 
