@@ -46,6 +46,7 @@ def test_services_and_start_up_order(compose: dict[str, Any]) -> None:
 
     migrate = services["migrate"]
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert migrate["depends_on"]["redis"]["condition"] == "service_healthy"
     command = " ".join(migrate["command"])
     assert "alembic upgrade head" in command
     assert "python -m service.seed load" in command
