@@ -6,14 +6,16 @@ next (no stale cached copy, though neither re-reads the dataset version on its o
 hour), and a page rendered by one is served from Redis by the other; a seed load that moves
 the version announces it too. Redis unreachable: answers keep coming, counted and cached in
 each process. Every backend; the database is this module's
-own (SQLite file; PostgreSQL `<suite db>_shared`), the Redis keys live in DB 3 under a fresh
-`h-redis-…` namespace, deleted afterwards. Skips when no Redis answers at 127.0.0.1:6379.
+own (SQLite file; PostgreSQL `<suite db>_shared`), the Redis keys live in `TEST_REDIS_URL`
+(default DB 3 on 127.0.0.1:6379) under a fresh `h-redis-…` namespace, deleted afterwards.
+Skips, saying why, when no Redis answers there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -37,7 +39,7 @@ from service.web.shared import Breaker
 from tests.conftest import BACKENDS, fresh_database, scratch_postgres_url
 from tests.helpers import Client
 
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 ORGANISATION = "tai-long-yin-hang-li-shui-fen-hang"
 # Long enough that only the published version can explain a change seen by the other app.
 NO_REREAD = 3600.0
