@@ -100,9 +100,11 @@ class SharedState:
     async def publish(self, version: int) -> None:
         """Tell every process the dataset version moved (after the write committed).
 
-        Then wait, briefly, until this process's own subscription hears it back: Redis sends a
-        message to all subscribers in one pass, so by then every replica has it in hand, and a
-        client that reads through another replica right after this write's answer sees it.
+        Then wait, briefly, until this process's own subscription hears it back: Redis writes a
+        message to all subscribers in one pass, so by then it has reached every replica's
+        connection as well, and each applies it as soon as its event loop reads it: a client
+        that reads through another replica after this write's answer sees the write (unless
+        that replica's loop is too busy to read its socket first; its re-read catches up).
         """
         published = await self.breaker.call(
             lambda: self.client.publish(self.channel, str(version)), lambda: None
