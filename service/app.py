@@ -149,10 +149,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = create_engine(settings.database_url, timeout=settings.db_timeout_seconds)
         # Requests never wait for the periodic dataset-version re-read (service/dataset.py).
         refresher = asyncio.create_task(http_layer.versions.keep_fresh())
+        # With REDIS_URL: writes made by other replicas and workers apply at once.
+        follower = asyncio.create_task(http_layer.run_shared())
         try:
             yield
         finally:
             refresher.cancel()
+            follower.cancel()
+            await asyncio.gather(refresher, follower, return_exceptions=True)
+            await http_layer.close()
             await app.state.engine.dispose()
 
     # ETag/304/cache, headers, logging, limits, CORS, compression: service/web/.

@@ -2,13 +2,14 @@
 
 Everything cached or ETagged on `/v1` depends on this number. `DataVersion` re-reads it at most
 once per `version_check_seconds`; code that changes data calls `bump` inside its transaction and
-`invalidate()` once committed, to make the change visible at once.
+`committed(version)` (or `invalidate()`) once committed, to make the change visible at once, in
+every process when they share Redis (service/web/shared.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -40,12 +41,19 @@ class DataVersion:
     was the cache-hit tail (p99 81 ms with `ttl=1` against 28 ms with `ttl=3600`, same
     throughput). After a write (`invalidate`) or a failed re-read, the next request waits for a
     fresh read, so a process sees its own writes at once and a dead database still answers 503.
-    `ttl <= 0` re-reads on every request.
+    `ttl <= 0` re-reads on every request. `announce` tells the other processes of a committed
+    write (Redis pub/sub); they apply it with `notice`.
     """
 
-    def __init__(self, ttl: float, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        on_change: Callable[[], None],
+        announce: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self.ttl = ttl
         self._on_change = on_change
+        self._announce = announce
         self._engine: Callable[[], AsyncEngine] | None = None
         self._value: int | None = None
         self._must_wait = True
@@ -98,9 +106,23 @@ class DataVersion:
     async def bump(self, conn: AsyncConnection) -> int:
         """Advance the version inside the caller's transaction (for write endpoints).
 
-        Call `invalidate()` once that transaction has committed.
+        Call `committed(version)` once that transaction has committed.
         """
         return await bump_version(conn)
+
+    async def committed(self, version: int) -> None:
+        """A write that moved the version to `version` has committed: forget the version here
+        and tell every other process (they re-read it before their next answer)."""
+        self.invalidate()
+        if self._announce is not None:
+            await self._announce(version)
+
+    def notice(self, version: int) -> None:
+        """Another process committed `version`: unless this one already has it, forget the
+        version in hand and the cached responses (re-read, not taken as is: a later write may
+        have committed meanwhile)."""
+        if self._must_wait or self._value is None or version > self._value:
+            self.invalidate()
 
     def _set(self, version: int) -> None:
         if version != self._value:

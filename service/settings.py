@@ -61,6 +61,11 @@ class Settings:
     # Upper bound for a database connection attempt and the readiness ping, seconds.
     db_timeout_seconds: float = 2.0
     log_level: str = "INFO"
+    # `redis://host:6379/0`: rate-limit counters, the response cache and write announcements are
+    # shared by every replica and worker there. None: each process keeps its own.
+    redis_url: str | None = None
+    # Prefix of every Redis key and channel, so deployments can share one Redis.
+    redis_namespace: str = "lishui"
 
     def __post_init__(self) -> None:
         if self.cursor_secret is not None and len(self.cursor_secret) < MIN_SECRET_LENGTH:
@@ -88,4 +93,6 @@ class Settings:
             max_query_length=int(env.get("MAX_QUERY_LENGTH", "4096")),
             db_timeout_seconds=float(env.get("DB_TIMEOUT_SECONDS", "2")),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            redis_url=env.get("REDIS_URL") or None,
+            redis_namespace=env.get("REDIS_NAMESPACE") or "lishui",
         )

@@ -6,6 +6,11 @@ docker-compose.test.yml override), then runs the README's compose commands block
 between them checks what the README promises:
 
 - both replicas answer through nginx (its `X-Upstream` header names the replica's address);
+- the replicas share state through Redis, checked on each replica directly (from inside
+  replica 1, which reaches replica 2 by its address on the compose network): requests
+  alternating between them draw on one rate-limit budget until both answer 429, and a write
+  through replica 1 is what replica 2 answers right after (created, then patched over a page
+  replica 2 had cached), well within the periodic re-read of the dataset version;
 - under a steady client load through nginx, one replica killed (SIGKILL) and started again: not
   one failed request (nginx retries the other replica);
 - under a load of reads and writes, PostgreSQL stopped for a few seconds and started again:
@@ -218,6 +223,113 @@ def assert_balanced(stack: Stack, replicas: int, settle: float = 30.0) -> dict[s
     assert len(seen) == replicas, f"answered: {by_name}"
     assert set(seen) <= set(names), f"answered: {by_name}"
     return by_name
+
+
+# ------------------------------------------------------------------ shared state (Redis)
+
+# Runs inside replica 1 (`compose exec --index 1 api python -c …`, stdlib only): 127.0.0.1:8000
+# is replica 1 itself, argv[2] replica 2's address. Prints one JSON document.
+SHARED_PROBE = r"""
+import http.client, json, sys, time
+
+mode, other = sys.argv[1], sys.argv[2]
+replicas = {"1": ("127.0.0.1", 8000), "2": (other, 8000)}
+conns = {k: http.client.HTTPConnection(*a, timeout=10) for k, a in replicas.items()}
+
+def call(which, method, path, body=None, headers=None):
+    sent = dict(headers or {})
+    data = None
+    if body is not None:
+        data, sent["Content-Type"] = json.dumps(body).encode(), "application/json"
+    conn = conns[which]
+    try:
+        conn.request(method, path, body=data, headers=sent)
+        resp = conn.getresponse()
+    except (OSError, http.client.HTTPException):  # an idle keep-alive closed: once more
+        conn.close()
+        conn.request(method, path, body=data, headers=sent)
+        resp = conn.getresponse()
+    raw = resp.read()
+    headers = {k.lower(): v for k, v in resp.getheaders()}
+    return resp.status, headers, raw
+
+if mode == "budget":
+    # One client (its X-Forwarded-For, trusted from the proxy network) on both replicas.
+    client = {"X-Forwarded-For": sys.argv[3]}
+    status, headers, _ = call("1", "GET", "/v1/meta", headers=client)
+    limit = int(headers["ratelimit-limit"])
+    seen = [["1", status, headers.get("ratelimit-remaining")]]
+    for n in range(1, limit + 2):
+        which = "2" if n % 2 else "1"
+        status, headers, _ = call(which, "GET", "/v1/meta", headers=client)
+        seen.append([which, status, headers.get("ratelimit-remaining")])
+    print(json.dumps({"limit": limit, "seen": seen}))
+else:
+    auth = {"Authorization": "Bearer " + sys.argv[3]}
+    new_id = sys.argv[4]
+    path = "/v1/organisations/" + new_id
+    steps = {"before": call("2", "GET", path)[0]}
+    body = {"id": new_id, "name": "Redis 共享 " + new_id, "kind": "other"}
+    status, _, _ = call("1", "POST", "/v1/organisations", body, auth)
+    written = time.monotonic()
+    read_status, _, _ = call("2", "GET", path)
+    steps.update(created=status, read_after_create=read_status,
+                 create_to_read_s=round(time.monotonic() - written, 3))
+    _, headers, _ = call("2", "GET", path)
+    again_status, again, _ = call("2", "GET", path)  # cached by replica 2 now
+    steps["cached_etag_stable"] = again_status == 200 and again["etag"] == headers["etag"]
+    patch = {"name_en": "Patched through replica 1"}
+    status, _, _ = call("1", "PATCH", path, patch, {**auth, "If-Match": headers["etag"]})
+    written = time.monotonic()
+    read_status, _, raw = call("2", "GET", path)
+    steps.update(patched=status, read_after_patch=read_status,
+                 name_en_after_patch=json.loads(raw).get("name_en"),
+                 patch_to_read_s=round(time.monotonic() - written, 3))
+    print(json.dumps(steps))
+"""
+
+
+def probe_from_replica_1(stack: Stack, *args: str) -> dict[str, Any]:
+    names = stack.containers("api")
+    assert len(names) >= 2, names
+    out = stack.compose(
+        "exec", "-T", "--index", "1", "api", "python", "-c", SHARED_PROBE, args[0],
+        address(names[1]), *args[1:], logfile="shared-state.log", timeout=300,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def shared_rate_limit(stack: Stack) -> dict[str, Any]:
+    """Alternating between the replicas, one client spends one budget: the remaining count
+    falls by one per request whichever replica answers, then both answer 429."""
+    client_ip = f"198.51.100.{int(time.time()) % 250 + 1}"  # TEST-NET-2: a fresh window
+    result = probe_from_replica_1(stack, "budget", client_ip)
+    limit, seen = result["limit"], result["seen"]
+    allowed, refused = seen[:limit], seen[limit:]
+    assert all(status == 200 for _, status, _ in allowed), allowed[-5:]
+    remaining = [int(r) for _, _, r in allowed]
+    assert remaining == list(range(limit - 1, -1, -1)), "one budget across both replicas"
+    assert {which for which, _, _ in allowed} == {"1", "2"}
+    assert [(w, s) for w, s, _ in refused] == [("1", 429), ("2", 429)], refused
+    return {"limit": limit, "requests": len(seen), "client": client_ip, "refused": refused}
+
+
+def shared_writes(stack: Stack, token: str) -> dict[str, Any]:
+    """A write through replica 1 is what replica 2 answers next: a created record, and a patch
+    over a page replica 2 had cached. Within `VERSION_CHECK_SECONDS` (1 s) the periodic
+    re-read could explain it, so the read must also come well before that."""
+    new_id = f"ci-redis-{int(time.time())}"
+    steps = probe_from_replica_1(stack, "write", token, new_id)
+    assert steps["before"] == 404, steps
+    assert steps["created"] == 201, steps
+    assert steps["read_after_create"] == 200, steps
+    assert steps["cached_etag_stable"], steps
+    assert steps["patched"] == 200, steps
+    assert steps["read_after_patch"] == 200, steps
+    assert steps["name_en_after_patch"] == "Patched through replica 1", steps
+    assert max(steps["create_to_read_s"], steps["patch_to_read_s"]) < 0.5, steps
+    return steps
 
 
 # ------------------------------------------------------------------ client load
@@ -489,6 +601,11 @@ def exercise(stack: Stack, timings: dict[str, float]) -> dict[str, Any]:
     assert replicas == REPLICAS, "the README's operate block ends with two replicas"
     assert token, "the README creates an API key"
     lap("operate")
+    results["shared_rate_limit"] = shared_rate_limit(stack)
+    log(f"shared rate limit: {json.dumps(results['shared_rate_limit'])}")
+    results["shared_writes"] = shared_writes(stack, token)
+    log(f"shared writes: {json.dumps(results['shared_writes'])}")
+    lap("shared_state")
     results["replica_failover"] = replica_failover(stack)
     log(f"replica failover: {json.dumps(results['replica_failover'])}")
     lap("replica_failover")

@@ -29,7 +29,7 @@ def compose() -> dict[str, Any]:
 
 def test_services_and_start_up_order(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"postgres", "migrate", "api", "proxy"}
+    assert set(services) == {"postgres", "redis", "migrate", "api", "proxy"}
 
     postgres = services["postgres"]
     assert postgres["image"] == "postgres:16"
@@ -37,8 +37,16 @@ def test_services_and_start_up_order(compose: dict[str, Any]) -> None:
     volume = postgres["volumes"][0].split(":")[0]
     assert volume in compose["volumes"], "PostgreSQL data lives in a named volume"
 
+    redis = services["redis"]
+    assert redis["image"] == "redis:7-alpine"
+    assert "redis-cli ping" in " ".join(redis["healthcheck"]["test"])
+    assert "ports" not in redis, "Redis is reached on the private network only"
+    options = " ".join(redis["command"])
+    assert "--maxmemory-policy volatile-lru" in options, "every key the service writes expires"
+
     migrate = services["migrate"]
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert migrate["depends_on"]["redis"]["condition"] == "service_healthy"
     command = " ".join(migrate["command"])
     assert "alembic upgrade head" in command
     assert "python -m service.seed load" in command
@@ -47,6 +55,7 @@ def test_services_and_start_up_order(compose: dict[str, Any]) -> None:
     api = services["api"]
     assert api["deploy"]["replicas"] == 2
     assert api["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert api["depends_on"]["redis"]["condition"] == "service_healthy"
     assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "ports" not in api, "replicas cannot share a host port; the proxy publishes it"
     assert "/health/ready" in " ".join(api["healthcheck"]["test"])
@@ -57,7 +66,7 @@ def test_services_and_start_up_order(compose: dict[str, Any]) -> None:
     assert any(p.endswith(":8000") and "8000" in p for p in proxy["ports"])
 
 
-def test_replicas_share_database_and_cursor_secret(compose: dict[str, Any]) -> None:
+def test_replicas_share_database_redis_and_cursor_secret(compose: dict[str, Any]) -> None:
     services = compose["services"]
     api_env = services["api"]["environment"]
     # One mapping for the job and both replicas (a YAML anchor), so they cannot drift.
@@ -66,6 +75,8 @@ def test_replicas_share_database_and_cursor_secret(compose: dict[str, Any]) -> N
     assert "@postgres:5432/" in api_env["DATABASE_URL"]
     # Required, never a baked-in default: a cursor signed by one replica must verify on the other.
     assert re.fullmatch(r"\$\{CURSOR_SECRET:\?.+\}", api_env["CURSOR_SECRET"])
+    # One Redis for every replica: one rate-limit budget, one cache, writes seen at once.
+    assert api_env["REDIS_URL"] == "redis://redis:6379/0"
     db = services["postgres"]["environment"]
     assert f"/{db['POSTGRES_DB']}" in api_env["DATABASE_URL"]
     assert f"//{db['POSTGRES_USER']}:" in api_env["DATABASE_URL"]
@@ -121,7 +132,7 @@ def test_override_builds_every_image_locally(compose: dict[str, Any]) -> None:
     services = override["services"]
     assert set(services) == set(compose["services"])
     for name, service in services.items():
-        assert not service["image"].startswith(("postgres:", "nginx:", "python:")), name
+        assert not service["image"].startswith(("postgres:", "redis:", "nginx:", "python:")), name
         assert service["image"].startswith("lishui-test/"), name
         assert "BASE_IMAGE" in service["build"]["args"], name
         context = ROOT / service["build"]["context"]
@@ -132,6 +143,7 @@ def test_override_builds_every_image_locally(compose: dict[str, Any]) -> None:
     assert services["api"]["build"]["args"]["PIP_NO_INDEX"] == "1"
     # The user-facing file keeps the official images.
     assert compose["services"]["postgres"]["image"] == "postgres:16"
+    assert compose["services"]["redis"]["image"] == "redis:7-alpine"
     assert compose["services"]["proxy"]["image"].startswith("nginx:")
 
 

@@ -691,3 +691,6 @@ class TestSettings:
         assert settings.max_query_length == 4096
         assert settings.db_timeout_seconds == 2.0
         assert settings.log_level == "INFO"
+        # Each process keeps its own state: `make run` needs no Redis.
+        assert settings.redis_url is None
+        assert settings.redis_namespace == "lishui"

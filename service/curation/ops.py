@@ -387,12 +387,12 @@ async def write_transaction(
     operation: Callable[[AsyncConnection], Awaitable[Written]],
 ) -> Written:
     """Run one operation in its own transaction, the dataset version bumped first; the
-    version (and with it every cache) is invalidated once committed."""
+    version (and with it every cache) is invalidated once committed, in every process."""
     try:
         async with engine.begin() as conn:
-            await version.bump(conn)  # first: serialises concurrent writers
+            new_version = await version.bump(conn)  # first: serialises concurrent writers
             written = await operation(conn)
     except Unchanged as nothing:  # rolled back: not even the dataset version moved
         return nothing.written
-    version.invalidate()
+    await version.committed(new_version)  # here, and in every process sharing Redis
     return written

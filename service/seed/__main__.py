@@ -10,8 +10,22 @@ from collections.abc import Sequence
 import service.seed
 from service.seed.reader import SeedError, read_curated
 from service.seed.report import locate, uncovered_numbers
-from service.seed.sync import load
+from service.seed.sync import SyncReport, load
 from service.settings import Settings
+from service.web.shared import SharedState
+
+
+async def load_and_announce(settings: Settings, url: str, force: bool) -> SyncReport:
+    """Load; when the version moved and the replicas share Redis, tell them at once (else they
+    see it when they next re-read it, within VERSION_CHECK_SECONDS)."""
+    report = await load(url, force=force)
+    if report.changed and settings.redis_url:
+        shared = SharedState(settings.redis_url, settings.redis_namespace)
+        try:
+            await shared.publish(report.version)
+        finally:
+            await shared.close()
+    return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "load":
-            url = args.database_url or Settings.from_env().database_url
-            print(asyncio.run(load(url, force=args.force)).summary())
+            settings = Settings.from_env()
+            url = args.database_url or settings.database_url
+            print(asyncio.run(load_and_announce(settings, url, args.force)).summary())
         elif args.command == "check":
             curated = read_curated()
             counts = ", ".join(f"{name}: {len(rows)}" for name, rows in curated.tables.items())

@@ -3,7 +3,9 @@
 `CacheMiddleware` runs per route (inside CORS, outside compression), so it stores the bytes
 actually sent: strong `ETag` (hash of the body, plus the dataset version on `/v1`),
 `If-None-Match` → 304, and a server-side cache keyed on method, path, sorted query, `Accept`
-and `Accept-Encoding`, emptied whenever the dataset version moves.
+and `Accept-Encoding`, emptied whenever the dataset version moves. With `REDIS_URL`, a second
+level in Redis (`SharedResponseCache`) is shared by every replica and worker; the in-process
+LRU stays in front of it, so a hit costs no round trip.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +26,7 @@ from service.web.paths import DATA_PREFIX, OPERATIONAL_PREFIXES
 
 if TYPE_CHECKING:
     from service.web.layer import HttpLayer
+    from service.web.shared import SharedState
 
 # Responses larger than this are streamed as produced: no ETag, not cached.
 MAX_BUFFERED_BYTES = 8 * 1024 * 1024
@@ -31,7 +35,13 @@ KEPT_ON_304 = {b"cache-control", b"vary", b"content-location", b"expires", b"lin
 # Headers recomputed for the stored body rather than kept from the handler's answer.
 _DROPPED_WHEN_STORED = (b"etag", b"content-length", b"date", b"last-modified")
 
+# Shared entries expire after this, seconds: a version bump already makes old ones unreachable
+# (their key holds the version); the expiry only gives their memory back.
+SHARED_TTL = 600
+
 CacheKey = tuple[Any, ...]
+# The stored form of a shared entry: status, headers, body, ETag.
+_SharedEntry = tuple[int, list[tuple[bytes, bytes]], bytes, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +86,41 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class SharedResponseCache:
+    """Whole responses in Redis (`RedisStore`), shared by every process; the same size rule
+    as the LRU's. Redis unreachable: a miss and no store (the breaker logs it)."""
+
+    def __init__(self, shared: SharedState, max_body_bytes: int) -> None:
+        self.shared = shared
+        self.max_body_bytes = max_body_bytes
+
+    @staticmethod
+    def store_key(key: CacheKey) -> str:
+        """`v<version>:<hash of the rest>`: bounded length whatever the URL."""
+        digest = hashlib.blake2b(msgspec.msgpack.encode(key[1:]), digest_size=20).hexdigest()
+        return f"v{key[0]}:{digest}"
+
+    async def get(self, key: CacheKey) -> CachedResponse | None:
+        store = self.shared.responses
+        blob = await self.shared.breaker.call(lambda: store.get(self.store_key(key)), lambda: None)
+        if blob is None:
+            return None
+        try:
+            status, headers, body, etag = msgspec.msgpack.decode(blob, type=_SharedEntry)
+        except msgspec.DecodeError:  # written by another release: a miss
+            return None
+        return CachedResponse(status, list(headers), body, etag)
+
+    async def put(self, key: CacheKey, entry: CachedResponse) -> None:
+        if len(entry.body) > self.max_body_bytes:
+            return
+        blob = msgspec.msgpack.encode((entry.status, entry.headers, entry.body, entry.etag))
+        store = self.shared.responses
+        await self.shared.breaker.call(
+            lambda: store.set(self.store_key(key), blob, expires_in=SHARED_TTL), lambda: None
+        )
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
@@ -154,15 +199,14 @@ class CacheMiddleware:
         # database is down this raises and the request is a 503).
         version = await self.layer.versions.current() if path.startswith(DATA_PREFIX) else None
         key = cache_key(version, path, http.get("query_string", b""), headers)
-        cache = self.layer.cache
-        entry = cache.get(key) if cache is not None else None
+        entry = await self._lookup(key)
         CACHE_EVENTS.labels("hit" if entry is not None else "miss").inc()
         if entry is None:
             entry = await self._render_once(key, scope, receive, send, version)
             if entry is None:  # already sent: not cacheable
                 return
-            if cache is not None and entry.shareable:
-                cache.put(key, entry)
+            if entry.shareable:
+                await self._store(key, entry)
         if_none_match = header(headers, b"if-none-match")
         if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), entry.etag):
             kept = [(k, v) for k, v in entry.headers if k.lower() in KEPT_ON_304]
@@ -171,6 +215,22 @@ class CacheMiddleware:
         await send_whole(
             send, entry.status, [*entry.headers, (b"etag", entry.etag.encode())], entry.body
         )
+
+    async def _lookup(self, key: CacheKey) -> CachedResponse | None:
+        """This process's LRU first, then the shared cache (kept in the LRU once fetched)."""
+        cache, shared = self.layer.cache, self.layer.shared_cache
+        entry = cache.get(key) if cache is not None else None
+        if entry is not None or shared is None:
+            return entry
+        if (entry := await shared.get(key)) is not None and cache is not None:
+            cache.put(key, entry)
+        return entry
+
+    async def _store(self, key: CacheKey, entry: CachedResponse) -> None:
+        if self.layer.cache is not None:
+            self.layer.cache.put(key, entry)
+        if self.layer.shared_cache is not None:
+            await self.layer.shared_cache.put(key, entry)
 
     async def _render_once(
         self, key: CacheKey, scope: Scope, receive: Receive, send: Send, version: int | None

@@ -102,7 +102,7 @@ class EdgeMiddleware:
         origin = header(request_headers, b"origin")
         try:
             limiter = self.layer.limiter
-            rejection = reject(http, request_headers, self.settings, limiter, rate_headers)
+            rejection = await reject(http, request_headers, self.settings, limiter, rate_headers)
             cors = self.layer.cors.response_headers(exchange.method, origin)
             wrapped = self._wrap_send(send, exchange, rate_headers + cors)
             preflight = header(request_headers, b"access-control-request-method")

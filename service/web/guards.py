@@ -28,7 +28,7 @@ class Rejection(NamedTuple):
     params: list[InvalidParam]
 
 
-def reject(
+async def reject(
     scope: dict[str, Any],
     headers: Headers,
     settings: Settings,
@@ -39,7 +39,7 @@ def reject(
     counts as one hit and gets its `RateLimit-*` headers appended to `rate_headers`."""
     if (too_large := _too_large(scope, headers, settings)) is not None:
         return too_large
-    if (limited := _rate_limited(scope, limiter, rate_headers)) is not None:
+    if (limited := await _rate_limited(scope, limiter, rate_headers)) is not None:
         return limited
     if (bad := bad_target(scope)) is not None:
         where = "path" if bad.location == "path" else f"parameter {bad.name!r}"
@@ -72,13 +72,13 @@ def _too_large(scope: dict[str, Any], headers: Headers, settings: Settings) -> R
     return None
 
 
-def _rate_limited(
+async def _rate_limited(
     scope: dict[str, Any], limiter: RateLimiter | None, rate_headers: Headers
 ) -> Rejection | None:
     """429 past the per-client budget; operational paths are never limited."""
     if limiter is None or scope["path"].startswith(OPERATIONAL_PREFIXES):
         return None
-    allowed, remaining, reset = limiter.hit(client_address(scope))
+    allowed, remaining, reset = await limiter.take(client_address(scope))
     rate_headers += limiter.budget_headers(remaining, reset)
     if allowed:
         return None

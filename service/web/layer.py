@@ -2,7 +2,9 @@
 
 `EdgeMiddleware` (edge.py) wraps the whole Litestar app; `CacheMiddleware` (cache.py) runs per
 route. The layer owns the response cache, the rate limiter, CORS and the `DataVersion` the
-cache depends on (service/dataset.py); database faults map to 503 (unavailable.py).
+cache depends on (service/dataset.py); database faults map to 503 (unavailable.py). With
+`REDIS_URL`, the limiter counts, the cache stores and writes are announced in Redis for every
+process (shared.py); without it, everything stays in this process.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.dataset import DataVersion
 from service.settings import Settings
-from service.web.cache import CacheMiddleware, ResponseCache
+from service.web.cache import CacheMiddleware, ResponseCache, SharedResponseCache
 from service.web.cors import CorsPolicy
 from service.web.edge import EdgeMiddleware
 from service.web.observability import logging_config
-from service.web.ratelimit import RATE_LIMIT_HEADERS, RateLimiter
+from service.web.ratelimit import RATE_LIMIT_HEADERS, RateLimiter, SharedRateLimiter
+from service.web.shared import SharedState
 
 
 def _documented(name: str, description: str) -> ResponseHeader:
@@ -35,13 +38,34 @@ class HttpLayer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        shared = self.shared = (
+            SharedState(settings.redis_url, settings.redis_namespace)
+            if settings.redis_url
+            else None
+        )
         budget = settings.response_cache_mb * 1024 * 1024
         self.cache = ResponseCache(budget) if budget > 0 else None
-        self.versions = DataVersion(settings.version_check_seconds, self._clear_cache)
+        self.shared_cache = (
+            SharedResponseCache(shared, budget // 8) if shared is not None and budget > 0 else None
+        )
+        announce = shared.publish if shared is not None else None
+        self.versions = DataVersion(settings.version_check_seconds, self._clear_cache, announce)
         per_minute = settings.rate_limit_per_minute
-        self.limiter = RateLimiter(per_minute) if per_minute > 0 else None
+        self.limiter: RateLimiter | None = None
+        if per_minute > 0:
+            limiter = RateLimiter(per_minute)
+            self.limiter = limiter if shared is None else SharedRateLimiter(per_minute, shared)
         # Reads from any origin, writes from the configured ones (service/web/cors.py).
         self.cors = CorsPolicy(frozenset(settings.cors_allow_origins))
+
+    async def run_shared(self) -> None:
+        """Apply the versions other processes publish, while the app runs (its lifespan)."""
+        if self.shared is not None:
+            await self.shared.follow(self.versions.notice, self.versions.invalidate)
+
+    async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
 
     def _clear_cache(self) -> None:
         if self.cache is not None:
