@@ -40,6 +40,7 @@ from service.resources.organisations import (
 from service.resources.regions import REGION_LEVELS, REGIONS
 from service.resources.registry import RESOURCES
 from service.web.errors import COMMON_ERRORS
+from service.web.wire import to_plain_json
 
 # ---------------------------------------------------------------- wire types
 
@@ -419,7 +420,7 @@ def _examples() -> dict[str, dict[str, Any]]:
         rows = {r["id"]: r for r in tables[resource.singular]}
         row = rows.get(resource.example_id)
         if row is not None:
-            item = msgspec.to_builtins(spec.to_item(row, {}))
+            item = to_plain_json(spec.to_item(row, {}))
             if spec.resource == "articles":
                 item["body"] = item["body"][:1]  # one paragraph is example enough
             examples[spec.resource] = item
