@@ -18,6 +18,7 @@ from litestar import Controller, Request, get
 from litestar.openapi.spec import Reference, Schema
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service import vocabulary
 from service.db import Db
 from service.listing.params import reject_unknown
 from service.listing.spec import ListSpec
@@ -113,6 +114,53 @@ class Enumerations(msgspec.Struct):
     region_levels: list[EnumValue]
 
 
+class UnitDoc(msgspec.Struct):
+    """A unit code (`unit_code`) and the Chinese units (`unit`) it stands for."""
+
+    code: str
+    label_en: str
+    # ISO 4217 code when the unit is a currency (a metric's `currency`).
+    currency: str | None
+    written: list[str]
+
+
+class QualifierDoc(msgspec.Struct):
+    """A qualifier code (`qualifier_code`) and the Chinese markers (`qualifier`) it stands for.
+    `bound`: where the true figure lies relative to `value` (`above`, `at_or_above`, `below`,
+    `at_or_below`, `approximate`)."""
+
+    code: str
+    label_en: str
+    bound: str
+    written: list[str]
+
+
+class CodeDoc(msgspec.Struct):
+    """A code and its English label."""
+
+    code: str
+    label_en: str
+
+
+class MagnitudeDoc(msgspec.Struct):
+    """A magnitude word the quantity parser multiplies out of `raw` (so `value` is in base
+    units: 1.34亿元 is 134000000 元)."""
+
+    written: str
+    code: str
+    factor: int
+
+
+class Vocabularies(msgspec.Struct):
+    """Machine-readable codes served beside the Chinese text of metrics, with English labels.
+    Metric values are exact decimals, sent as JSON numbers printed from the stored value."""
+
+    units: list[UnitDoc]
+    qualifiers: list[QualifierDoc]
+    period_kinds: list[CodeDoc]
+    magnitudes: list[MagnitudeDoc]
+
+
 class DatasetVersion(msgspec.Struct):
     """The loaded curated dataset: the version moves only when its content changes."""
 
@@ -153,6 +201,7 @@ class Meta(msgspec.Struct):
     licence: Licence
     resources: list[ResourceDoc]
     enumerations: Enumerations
+    vocabularies: Vocabularies
     documents: list[SourceDocument]
 
 
@@ -299,6 +348,27 @@ RESOURCE_DOCS: list[ResourceDoc] = [
 ]
 
 
+def vocabularies() -> Vocabularies:
+    """The code tables of service/vocabulary.py, grouped by code in first-seen order."""
+    units: dict[str, UnitDoc] = {}
+    for text, unit in vocabulary.UNITS.items():
+        units.setdefault(unit.code, UnitDoc(unit.code, unit.label_en, unit.currency, []))
+        units[unit.code].written.append(text)
+    qualifiers: dict[str, QualifierDoc] = {}
+    for text, term in vocabulary.QUALIFIERS.items():
+        qualifiers.setdefault(term.code, QualifierDoc(term.code, term.label_en, term.bound, []))
+        qualifiers[term.code].written.append(text)
+    return Vocabularies(
+        units=list(units.values()),
+        qualifiers=list(qualifiers.values()),
+        period_kinds=[CodeDoc(c, label) for c, label in vocabulary.PERIOD_KINDS.items()],
+        magnitudes=[MagnitudeDoc(m.written, m.code, m.factor) for m in vocabulary.MAGNITUDE_TERMS],
+    )
+
+
+VOCABULARIES = vocabularies()
+
+
 async def _counts(conn: AsyncConnection, column: sa.ColumnElement[Any]) -> dict[str | None, int]:
     rows = await conn.execute(sa.select(column, sa.func.count()).group_by(column))
     return {row[0]: int(row[1]) for row in rows.all()}
@@ -385,7 +455,8 @@ class MetaController(Controller):
         summary="Data dictionary",
         description="Every resource with its fields (type, description, unit), filterable "
         "fields and their operators, and sort keys; the enumerations with counts in the data; "
-        "the dataset version; the source documents; licence and provenance.",
+        "the vocabularies of metric codes (units, qualifiers, period kinds, magnitudes) with "
+        "English labels; the dataset version; the source documents; licence and provenance.",
         responses=COMMON_ERRORS,
     )
     async def get_meta(self, request: Request[Any, Any, Any], db: Db) -> Meta:
@@ -399,6 +470,7 @@ class MetaController(Controller):
             licence=LICENCE,
             resources=RESOURCE_DOCS,
             enumerations=await enumerations(db),
+            vocabularies=VOCABULARIES,
             documents=await source_documents(db),
         )
 
