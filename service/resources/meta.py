@@ -8,6 +8,7 @@ prose (field descriptions and units) is written here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, get
 from litestar.openapi.spec import Reference, Schema
+from litestar.openapi.spec.base import BaseSchemaObject
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service import vocabulary
@@ -499,6 +501,17 @@ def _examples() -> dict[str, dict[str, Any]]:
     return examples
 
 
+@dataclass
+class _Verbatim(BaseSchemaObject):
+    """An example rendered as is: Litestar drops every null from a plain dict it renders, and an
+    example without its null fields does not match its own schema (required, nullable)."""
+
+    example: dict[str, Any]
+
+    def to_schema(self) -> dict[str, Any]:
+        return self.example
+
+
 def describe_openapi(schema: Any) -> None:
     """Each resource schema gets a real example from the seed data. Field descriptions come from
     the fields themselves (`doc(...)`); a described struct field is written `$ref` plus
@@ -511,7 +524,7 @@ def describe_openapi(schema: Any) -> None:
     for resource in RESOURCES:
         component = components.get(_item_struct(resource.spec).__name__)
         if component is not None and resource.name in examples:
-            component.examples = [examples[resource.name]]
+            component.examples = [_Verbatim(examples[resource.name])]
 
 
 def _plain_reference(prop: Any) -> Any:
