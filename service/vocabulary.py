@@ -3,11 +3,11 @@
 The Chinese (`unit`, `qualifier`, `period`) stays what the source and the quantity parser say;
 these tables give each an English code and label so a client that reads no Chinese can tell
 "at least" (以上) from "about" (约). Units and qualifiers are closed vocabularies (every form
-the parser produces has a code: `tests/test_vocabulary.py` checks); a period is free text, so
+the parser produces has a code: `tests/test_numbers.py` checks); a period is free text, so
 its kind is read by ordered rules, `other` when none applies.
 
 Values are in base units (万 and 亿 are applied by the parser), so a unit has no scale: 1.34亿元
-is 134000000 元, unit `yuan`, currency CNY. `MAGNITUDES` documents the words the parser applied.
+is 134000000 元, unit `yuan`, currency CNY. `MAGNITUDE_TERMS` names the magnitude words the parser applied.
 """
 
 from __future__ import annotations

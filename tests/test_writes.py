@@ -148,6 +148,17 @@ class TestCreate:
         assert body["document"] == "lishui-2022-08-page"
         assert body["value"] == 134000000
 
+    async def test_money_without_a_currency_unit_says_why(self, env: Env) -> None:
+        """`currency` is null for lack of data only on money whose raw names no currency."""
+        body, _ = await env.create(
+            "metrics",
+            {**METRIC, "id": "money-no-currency", "raw": "1.34亿", "unit": None},
+        )
+        assert (body["value"], body["unit_code"], body["currency"]) == (134000000, None, None)
+        assert body["null_reasons"] == {
+            "currency": "An amount of money, but the source names no currency unit."
+        }
+
     async def test_client_supplied_id(self, env: Env) -> None:
         body, _ = await env.create(
             "initiatives", {"id": "ce-shi-xiang-mu", "name": "测试项目", "kind": "project"}
