@@ -35,6 +35,7 @@ from service.web.health import HealthController
 from service.web.layer import HttpLayer
 from service.web.observability import MetricsController
 from service.web.unavailable import UNAVAILABLE_HANDLERS
+from service.web.wire import DecimalAsNumber, WireResponse
 
 API_VERSION = "1.0.0"
 security_log = logging.getLogger("service.security")
@@ -188,6 +189,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"db": Provide(provide_db)},
         lifespan=[lifespan],
         openapi_config=openapi_config(),
+        # Decimals are exact JSON numbers in every body (service/web/wire.py).
+        response_class=WireResponse,
+        plugins=[DecimalAsNumber()],
         exception_handlers={
             HTTPException: handle_http_exception,
             **UNAVAILABLE_HANDLERS,

@@ -60,6 +60,48 @@ SEARCH_FIELDS = {
     "people": ("name", "aliases", "titles"),
     "places": ("name", "aliases"),
 }
+# The code of each unit and qualifier in the curated data, as README "Numbers and codes" and
+# `/v1/meta` `vocabularies` state them (written out here, not read from the service).
+UNIT_CODES = {
+    "元": "yuan",
+    "个": "item",
+    "家": "establishment",
+    "名": "person",
+    "人": "person",
+    "条": "line",
+    "%": "percent",
+    "次": "occurrence",
+    "岁": "year_of_age",
+    "分钟": "minute",
+    "小时": "hour",
+    "户": "household",
+    "亩": "mu",
+    "项": "listed_item",
+    "株": "plant",
+    "年": "year",
+    "个月": "month",
+    "件": "piece",
+    "种": "kind",
+    "人次": "person_time",
+    "件次": "item_time",
+    "份": "copy",
+    "fraction": "fraction",
+}
+QUALIFIER_CODES = {
+    "余": "more_than",
+    "多": "more_than",
+    "超": "more_than",
+    "超过": "more_than",
+    "逾": "more_than",
+    "突破": "exceeds",
+    "以上": "at_least",
+    "近": "nearly",
+    "将近": "nearly",
+    "约": "about",
+    "左右": "about",
+    "不到": "less_than",
+    "以下": "at_most",
+}
 
 
 class NoOracle(Exception):
@@ -199,8 +241,10 @@ class Oracle:
                         "kind": m["kind"],
                         "value": _decimal(m.get("value")),
                         "unit": m.get("unit"),
+                        "unit_code": UNIT_CODES.get(m.get("unit") or ""),
                         "raw": m["raw"],
                         "qualifier": m.get("qualifier"),
+                        "qualifier_code": QUALIFIER_CODES.get(m.get("qualifier") or ""),
                         "cumulative": bool(m.get("cumulative")),
                         "period": m.get("period"),
                         "region": m.get("region"),

@@ -117,6 +117,12 @@ def test_python_client_pages_through_metrics(python_client: ModuleType, live_url
     # Detail and provenance: the quote is at its span in the document text.
     metric = get_metric.sync(client=client, metric_id="qiang-cun-gong-si-li-run")
     assert metric.raw == "1.34亿元"
+    # Exact values and their codes: 134000000 (not 1.34e8), money in CNY, the period's kind.
+    assert metric.value == 134_000_000
+    assert (metric.unit_code, metric.currency, metric.period_kind) == ("yuan", "CNY", "half_year")
+    growth = get_metric.sync(client=client, metric_id="qiang-cun-gong-si-li-run-tong-bi-zeng-zhang")
+    assert growth.value == 288.51
+    assert growth.currency is None
     documents = importlib.import_module("lishui_client.api.documents.get_document")
     document = documents.sync(client=client, document_id=metric.document)
     assert document.text[metric.span.start : metric.span.end] == metric.quote
@@ -129,6 +135,7 @@ def test_python_client_pages_through_metrics(python_client: ModuleType, live_url
 
     meta = get_meta.sync(client=client)
     assert {r.name for r in meta.resources} >= {"metrics", "articles", "documents"}
+    assert "at_least" in {q.code for q in meta.vocabularies.qualifiers}
 
 
 # ---------------------------------------------------------------- clients/typescript
@@ -170,6 +177,8 @@ def test_typescript_client_runs_against_the_service(
     report = json.loads(result.stdout)
     assert report["topRaw"] == "13.85亿元"
     assert report["topValue"] == 1_385_000_000
+    assert (report["topCurrency"], report["topUnitCode"]) == ("CNY", "yuan")
+    assert report["growthValue"] == 288.51
     assert report["iterated"] == report["distinct"] == report["total"] > 100
     assert report["quoteAtSpan"] is True
     assert report["rejected"] == ["cursor"]

@@ -84,8 +84,12 @@ def clear_example_filters(block: Locator) -> None:
             field.fill("")
         for select in cell.locator("select:not(.examples-select-element)").all():
             if select.evaluate("e => e.multiple"):
-                # An emptied multi-select is [] to Swagger UI, which fails minItems; selecting
-                # every value (e.g. every kind) is the same as no filter.
+                # Untouched (no example), it is not sent: selecting every value would filter out
+                # the records where the field is null (`unit_code__in`, `qualifier_code__in`).
+                if not select.evaluate("e => e.selectedOptions.length"):
+                    continue
+                # An emptied multi-select is [] to Swagger UI, which fails minItems; every value
+                # of a pre-filled one (facet, fields, expand) is the same as the default.
                 options = select.locator("option").all()
                 select.select_option([o.get_attribute("value") or "" for o in options])
             else:

@@ -73,11 +73,6 @@ def _first_difference(got: bytes, expected: bytes) -> str:
     return f"first difference at byte {at}: got {got[at - 40 : at + 40]!r}, pinned {expected[at - 40 : at + 40]!r}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: MetricOut.value is a float, so msgspec prints 134000000.0 and the CSV 682.0; "
-    "shared/api-conventions.md: exact numbers from the stored decimal, never 682.0",
-)
 async def test_integral_values_print_without_a_fraction(client: Client) -> None:
     detail = await client.get("/v1/metrics/qiang-cun-gong-si-li-run")
     assert b'"value":134000000,' in detail.content

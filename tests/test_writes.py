@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,17 @@ class TestCreate:
         assert body["id"] == "qiang-cun-gong-si-li-run-2"
         assert body["document"] == "lishui-2022-08-page"
         assert body["value"] == 134000000
+
+    async def test_money_without_a_currency_unit_says_why(self, env: Env) -> None:
+        """`currency` is null for lack of data only on money whose raw names no currency."""
+        body, _ = await env.create(
+            "metrics",
+            {**METRIC, "id": "money-no-currency", "raw": "1.34亿", "unit": None},
+        )
+        assert (body["value"], body["unit_code"], body["currency"]) == (134000000, None, None)
+        assert body["null_reasons"] == {
+            "currency": "An amount of money, but the source names no currency unit."
+        }
 
     async def test_client_supplied_id(self, env: Env) -> None:
         body, _ = await env.create(
@@ -341,6 +353,18 @@ class TestDeleteAndRestore:
 
 
 class TestChanges:
+    async def test_audit_trail_prints_metric_values_exactly(self, env: Env) -> None:
+        """A metric's `value` in `/v1/changes` is the exact number, as on the record itself."""
+        since = (datetime.now(UTC) - timedelta(seconds=2)).isoformat().replace("+00:00", "Z")
+        body, _ = await env.create("metrics", {**METRIC, "id": "audit-value-metric"})
+        assert b'"value":134000000,' in (await env.client.get(f"/v1/metrics/{body['id']}")).content
+        response = await env.client.get("/v1/changes", params={"since": since, "limit": 100})
+        assert b'"value":134000000,' in response.content
+        assert b'"value":134000000.0' not in response.content
+        mine = [c for c in response.json()["data"] if c["record_id"] == "audit-value-metric"]
+        assert mine[0]["after"]["value"] == 134000000
+        assert mine[0]["after"]["currency"] == "CNY"
+
     async def test_audit_trail_pages_in_order(self, env: Env) -> None:
         body, etag = await env.create("organisations", {"name": "审计测试", "kind": "other"})
         rid = body["id"]

@@ -31,6 +31,7 @@ from service.listing.handlers import make_etag
 from service.models import Change, table_of
 from service.resources.resource import Resource, WriteSpec
 from service.web.errors import BadRequest, InvalidParam
+from service.web.wire import to_plain_json
 
 MAX_SLUG_SYLLABLES = 8
 _changes = table_of(Change)
@@ -233,8 +234,9 @@ async def _audit(
             record_id=record_id,
             action=action,
             revision=revision,
-            before=msgspec.to_builtins(before) if before is not None else None,
-            after=msgspec.to_builtins(after) if after is not None else None,
+            # Plain JSON for the column: an exact decimal is kept as a JSON number.
+            before=to_plain_json(before) if before is not None else None,
+            after=to_plain_json(after) if after is not None else None,
         )
     )
 

@@ -25,6 +25,7 @@ from service.listing.controller import id_parameter
 from service.resources.registry import WRITABLE
 from service.resources.resource import Resource
 from service.web.layer import data_version
+from service.web.wire import WireResponse
 
 Operation = Callable[[AsyncConnection], Awaitable[ops.Written]]
 
@@ -39,7 +40,7 @@ def _respond(resource: Resource, written: ops.Written, status: int) -> Response[
     headers = {"ETag": written.tag}
     if status == 201:
         headers["Location"] = f"/v1/{resource.name}/{written.record_id}"
-    return Response(written.body, status_code=status, headers=headers)
+    return WireResponse(written.body, status_code=status, headers=headers)
 
 
 def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:

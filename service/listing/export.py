@@ -8,7 +8,6 @@ import io
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import msgspec
 from litestar import Request
 
 from service.listing.cursor import Cursor
@@ -16,6 +15,7 @@ from service.listing.params import ListQuery, Shape
 from service.listing.shaping import shape_items
 from service.listing.spec import EXPORT_BATCH, ListSpec
 from service.listing.sql import fetch_page
+from service.web.wire import encode, to_builtins
 
 
 def flatten_item(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -26,7 +26,7 @@ def flatten_item(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         if isinstance(value, dict) and value and key not in {"null_reasons", "expanded"}:
             flat.update(flatten_item(value, f"{name}."))
         elif isinstance(value, list | dict):
-            flat[name] = msgspec.json.encode(value).decode() if value else ""
+            flat[name] = encode(value).decode() if value else ""
         elif value is None:
             flat[name] = ""
         else:
@@ -48,9 +48,9 @@ async def export_lines(
             result = await fetch_page(conn, spec, batch, secret)
             items = await shape_items(conn, spec, result.items, query.shape)
             if query.export == "ndjson":
-                yield b"".join(msgspec.json.encode(item) + b"\n" for item in items)
+                yield b"".join(encode(item) + b"\n" for item in items)
             else:
-                rows = [flatten_item(msgspec.to_builtins(item)) for item in items]
+                rows = [flatten_item(to_builtins(item)) for item in items]
                 if writer is None:
                     header = list(rows[0]) if rows else _csv_header(spec, query.shape)
                     writer = csv.DictWriter(buffer, header, extrasaction="ignore")

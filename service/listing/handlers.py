@@ -28,6 +28,7 @@ from service.listing.shaping import shape_items
 from service.listing.spec import DETAIL_PARAMS, EXPORT_MEDIA_TYPES, ListSpec
 from service.listing.sql import count_rows, estimate_rows, fetch_facets, fetch_page
 from service.web.layer import data_version
+from service.web.wire import WireResponse
 
 
 def cursor_secret(request: Request[Any, Any, Any]) -> bytes:
@@ -56,7 +57,7 @@ async def list_response(
     if query.facets:
         facets = await shared.get(("facets", query.facets), lambda: fetch_facets(conn, spec, query))
     page, headers = build_page(request, spec, query, result, items, facets)
-    return Response(page, headers=headers)
+    return WireResponse(page, headers=headers)
 
 
 async def _total(
@@ -106,8 +107,8 @@ async def detail_response(
     shape = parse_shape(request.query_params, spec, type(item).__struct_fields__)
     if shape.plain:
         etag = await record_etag(conn, spec, item)
-        return Response(item, headers={"ETag": etag} if etag else None)
-    return Response((await shape_items(conn, spec, [item], shape))[0])
+        return WireResponse(item, headers={"ETag": etag} if etag else None)
+    return WireResponse((await shape_items(conn, spec, [item], shape))[0])
 
 
 def make_etag(resource: str, record_id: str, revision: int, body: Any = None) -> str:

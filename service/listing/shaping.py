@@ -6,12 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.listing.params import Shape
 from service.listing.spec import REGISTRY, ListSpec
+from service.web.wire import to_builtins
 
 
 async def fetch_by_ids(
@@ -26,7 +26,7 @@ async def fetch_by_ids(
         stmt = stmt.where(spec.base_where)
     rows = list((await conn.execute(stmt)).mappings())
     extras = await spec.load_extras(conn, [r["id"] for r in rows]) if spec.load_extras else {}
-    return {r["id"]: msgspec.to_builtins(spec.to_item(r, extras.get(r["id"], {}))) for r in rows}
+    return {r["id"]: to_builtins(spec.to_item(r, extras.get(r["id"], {}))) for r in rows}
 
 
 async def expand_items(
@@ -58,7 +58,7 @@ async def shape_items(
 ) -> list[Any]:
     if shape.plain:
         return list(items)
-    shaped: list[dict[str, Any]] = [msgspec.to_builtins(item) for item in items]
+    shaped: list[dict[str, Any]] = [to_builtins(item) for item in items]
     if shape.expand:
         await expand_items(conn, spec, shaped, shape.expand)
     if shape.fields is not None:

@@ -270,3 +270,52 @@ def role_field(
         return sa.not_(linked) if op == "not" else linked
 
     return FilterField(name, str, RELATION_OPS, description, build=build, enum=roles)
+
+
+def _inline(text: str) -> ColumnElement[str]:
+    # Inline, not bound: a facet's SELECT and GROUP BY must be the same expression on PostgreSQL.
+    if "'" in text:
+        raise ValueError(f"vocabulary text may not contain a quote: {text!r}")
+    return sa.literal_column(f"'{text}'", sa.String)
+
+
+def coded_field(
+    name: str,
+    column: ColumnElement[Any],
+    codes: Mapping[str, str],
+    description: str,
+    example: str | None = None,
+) -> FilterField:
+    """A filter (and facet) on the code of a text column through a fixed vocabulary
+    (text → code, several texts may share a code): the filter selects the column's texts, so it
+    uses the column's index; the facet groups on the code."""
+    forms: dict[str, list[str]] = {}
+    for text, code in codes.items():
+        forms.setdefault(code, []).append(text)
+    every = list(codes)
+
+    def written(value: Any) -> list[str]:
+        wanted = value if isinstance(value, tuple) else (value,)
+        return [text for code in wanted for text in forms[code]]
+
+    def build(op: Op, value: Any) -> ColumnElement[bool]:
+        if op == "isnull":
+            coded = column.in_(every)
+            return sa.or_(column.is_(None), sa.not_(coded)) if value else coded
+        matched = column.in_(written(value))
+        return sa.or_(column.is_(None), sa.not_(matched)) if op == "not" else matched
+
+    coded = sa.case(
+        *((column.in_([_inline(t) for t in texts]), _inline(c)) for c, texts in forms.items())
+    )
+    return FilterField(
+        name,
+        str,
+        ("eq", "in", "not", "isnull"),
+        description,
+        column=coded,
+        build=build,
+        enum=tuple(forms),
+        example=example,
+        facet=True,
+    )

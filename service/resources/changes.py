@@ -26,6 +26,7 @@ from service.listing.params import parse_count, parse_limit, reject_unknown, sin
 from service.models import Change, table_of
 from service.resources.registry import WRITABLE
 from service.web.errors import COMMON_ERRORS, invalid
+from service.web.wire import WireResponse
 
 RESOURCES = tuple(r.name for r in WRITABLE)
 # A Literal built from the registry: the resources curators can write.
@@ -222,4 +223,4 @@ class ChangesController(Controller):
             total=Total(total, "exact" if count else "none"),
         )
         headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
-        return Response(body, headers=headers)
+        return WireResponse(body, headers=headers)

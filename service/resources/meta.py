@@ -8,6 +8,7 @@ prose (field descriptions and units) is written here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,8 +17,10 @@ import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, get
 from litestar.openapi.spec import Reference, Schema
+from litestar.openapi.spec.base import BaseSchemaObject
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service import vocabulary
 from service.db import Db
 from service.listing.params import reject_unknown
 from service.listing.spec import ListSpec
@@ -41,6 +44,7 @@ from service.resources.places import PLACE_KINDS, PLACES
 from service.resources.regions import REGION_LEVELS, REGIONS
 from service.resources.registry import RESOURCES
 from service.web.errors import COMMON_ERRORS
+from service.web.wire import to_plain_json
 
 # ---------------------------------------------------------------- wire types
 
@@ -114,6 +118,53 @@ class Enumerations(msgspec.Struct):
     place_kinds: list[EnumValue]
 
 
+class UnitDoc(msgspec.Struct):
+    """A unit code (`unit_code`) and the Chinese units (`unit`) it stands for."""
+
+    code: str
+    label_en: str
+    # ISO 4217 code when the unit is a currency (a metric's `currency`).
+    currency: str | None
+    written: list[str]
+
+
+class QualifierDoc(msgspec.Struct):
+    """A qualifier code (`qualifier_code`) and the Chinese markers (`qualifier`) it stands for.
+    `bound`: where the true figure lies relative to `value` (`above`, `at_or_above`, `below`,
+    `at_or_below`, `approximate`)."""
+
+    code: str
+    label_en: str
+    bound: str
+    written: list[str]
+
+
+class CodeDoc(msgspec.Struct):
+    """A code and its English label."""
+
+    code: str
+    label_en: str
+
+
+class MagnitudeDoc(msgspec.Struct):
+    """A magnitude word the quantity parser multiplies out of `raw` (so `value` is in base
+    units: 1.34亿元 is 134000000 元)."""
+
+    written: str
+    code: str
+    factor: int
+
+
+class Vocabularies(msgspec.Struct):
+    """Machine-readable codes served beside the Chinese text of metrics, with English labels.
+    Metric values are exact decimals, sent as JSON numbers printed from the stored value."""
+
+    units: list[UnitDoc]
+    qualifiers: list[QualifierDoc]
+    period_kinds: list[CodeDoc]
+    magnitudes: list[MagnitudeDoc]
+
+
 class DatasetVersion(msgspec.Struct):
     """The loaded curated dataset: the version moves only when its content changes."""
 
@@ -154,6 +205,7 @@ class Meta(msgspec.Struct):
     licence: Licence
     resources: list[ResourceDoc]
     enumerations: Enumerations
+    vocabularies: Vocabularies
     documents: list[SourceDocument]
 
 
@@ -300,6 +352,27 @@ RESOURCE_DOCS: list[ResourceDoc] = [
 ]
 
 
+def vocabularies() -> Vocabularies:
+    """The code tables of service/vocabulary.py, grouped by code in first-seen order."""
+    units: dict[str, UnitDoc] = {}
+    for text, unit in vocabulary.UNITS.items():
+        units.setdefault(unit.code, UnitDoc(unit.code, unit.label_en, unit.currency, []))
+        units[unit.code].written.append(text)
+    qualifiers: dict[str, QualifierDoc] = {}
+    for text, term in vocabulary.QUALIFIERS.items():
+        qualifiers.setdefault(term.code, QualifierDoc(term.code, term.label_en, term.bound, []))
+        qualifiers[term.code].written.append(text)
+    return Vocabularies(
+        units=list(units.values()),
+        qualifiers=list(qualifiers.values()),
+        period_kinds=[CodeDoc(c, label) for c, label in vocabulary.PERIOD_KINDS.items()],
+        magnitudes=[MagnitudeDoc(m.written, m.code, m.factor) for m in vocabulary.MAGNITUDE_TERMS],
+    )
+
+
+VOCABULARIES = vocabularies()
+
+
 async def _counts(conn: AsyncConnection, column: sa.ColumnElement[Any]) -> dict[str | None, int]:
     rows = await conn.execute(sa.select(column, sa.func.count()).group_by(column))
     return {row[0]: int(row[1]) for row in rows.all()}
@@ -387,7 +460,8 @@ class MetaController(Controller):
         summary="Data dictionary",
         description="Every resource with its fields (type, description, unit), filterable "
         "fields and their operators, and sort keys; the enumerations with counts in the data; "
-        "the dataset version; the source documents; licence and provenance.",
+        "the vocabularies of metric codes (units, qualifiers, period kinds, magnitudes) with "
+        "English labels; the dataset version; the source documents; licence and provenance.",
         responses=COMMON_ERRORS,
     )
     async def get_meta(self, request: Request[Any, Any, Any], db: Db) -> Meta:
@@ -401,6 +475,7 @@ class MetaController(Controller):
             licence=LICENCE,
             resources=RESOURCE_DOCS,
             enumerations=await enumerations(db),
+            vocabularies=VOCABULARIES,
             documents=await source_documents(db),
         )
 
@@ -422,11 +497,22 @@ def _examples() -> dict[str, dict[str, Any]]:
         rows = {r["id"]: r for r in tables[resource.singular]}
         row = rows.get(resource.example_id)
         if row is not None:
-            item = msgspec.to_builtins(spec.to_item(row, {}))
+            item = to_plain_json(spec.to_item(row, {}))
             if spec.resource == "articles":
                 item["body"] = item["body"][:1]  # one paragraph is example enough
             examples[spec.resource] = item
     return examples
+
+
+@dataclass
+class _Verbatim(BaseSchemaObject):
+    """An example rendered as is: Litestar drops every null from a plain dict it renders, and an
+    example without its null fields does not match its own schema (required, nullable)."""
+
+    example: dict[str, Any]
+
+    def to_schema(self) -> dict[str, Any]:
+        return self.example
 
 
 def describe_openapi(schema: Any) -> None:
@@ -441,7 +527,7 @@ def describe_openapi(schema: Any) -> None:
     for resource in RESOURCES:
         component = components.get(_item_struct(resource.spec).__name__)
         if component is not None and resource.name in examples:
-            component.examples = [examples[resource.name]]
+            component.examples = [_Verbatim(examples[resource.name])]
 
 
 def _plain_reference(prop: Any) -> Any:

@@ -28,12 +28,21 @@ from service.listing.spec import (
     Relation,
     Row,
     SortKey,
+    coded_field,
     region_field,
 )
 from service.listing.sql import fetch_item
 from service.models import Metric, table_of
 from service.resources.common import Span, doc
 from service.resources.resource import Resource, SearchText, WriteSpec
+from service.vocabulary import (
+    QUALIFIERS,
+    UNITS,
+    UnitTerm,
+    period_kind,
+    qualifier_term,
+    unit_term,
+)
 
 METRIC_KINDS = (
     "count",
@@ -47,6 +56,8 @@ METRIC_KINDS = (
     "other",
 )
 
+NO_CURRENCY = "An amount of money, but the source names no currency unit."
+
 
 class MetricOut(msgspec.Struct):
     """A figure from the text. `value` is in base units (亿 = 1e8 and 万 = 1e4 applied)."""
@@ -56,17 +67,50 @@ class MetricOut(msgspec.Struct):
     subject_en: Annotated[str | None, doc("English gloss of the subject.")]
     kind: Annotated[str, doc("Kind of figure; see `enumerations.metric_kinds`.")]
     value: Annotated[
-        float,
+        Decimal,
         doc(
-            "The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written).",
+            "The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written), "
+            "an exact JSON number printed from the stored decimal (`682`, `7380.44`): parse it "
+            "as a decimal to keep every digit.",
             "the record's `unit`",
         ),
     ]
     unit: Annotated[str | None, doc("Base unit (元, 个, %, 亩 …); null for a bare number.")]
+    unit_code: Annotated[
+        str | None,
+        doc(
+            "`unit` as a code (`yuan`, `item`, `percent`, `mu` …; `vocabularies.units` in "
+            "`/v1/meta`); null when `unit` is."
+        ),
+    ]
+    unit_label_en: Annotated[
+        str | None, doc("English name of the unit (`yuan (renminbi)` …); null when `unit` is.")
+    ]
+    currency: Annotated[
+        str | None,
+        doc(
+            "ISO 4217 currency of an amount of money (`CNY` for 元); null when the unit is not "
+            "a currency."
+        ),
+    ]
     raw: Annotated[str, doc("The figure as written, e.g. `1.34亿元`.")]
     qualifier: Annotated[str | None, doc("Approximation marker (余, 以上, 近, 超, 约 …).")]
+    qualifier_code: Annotated[
+        str | None,
+        doc(
+            "`qualifier` as a code (`more_than`, `at_least`, `nearly`, `about`, `exceeds` …; "
+            "`vocabularies.qualifiers` in `/v1/meta`); null when `qualifier` is (an exact figure)."
+        ),
+    ]
     cumulative: Annotated[bool, doc("Stated as cumulative (累计).")]
     period: Annotated[str | None, doc("Period as written (上半年, 今年以来 …).")]
+    period_kind: Annotated[
+        str | None,
+        doc(
+            "Kind of `period` (`current`, `year_to_date`, `half_year`, `as_of_date` …; "
+            "`vocabularies.period_kinds` in `/v1/meta`); null when `period` is."
+        ),
+    ]
     region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
     article: Annotated[str, doc("Article id the record comes from (`/v1/articles/{id}`).")]
     document: Annotated[str, doc("Source document id (`/v1/documents/{id}` has the full text).")]
@@ -98,19 +142,35 @@ t = table_of(Metric)
 c = t.c
 
 
+def _null_reasons(row: Row, unit: UnitTerm | None) -> dict[str, str]:
+    """The curator's reasons, plus why a money figure has no currency (lack of data). A null
+    code for a null text, or no currency for what is not money, needs no reason."""
+    reasons: dict[str, str] = row["null_reasons"]
+    if row["kind"] == "money" and (unit is None or unit.currency is None):
+        return {**reasons, "currency": NO_CURRENCY}
+    return reasons
+
+
 def to_item(row: Row, _extras: Mapping[str, Any]) -> MetricOut:
-    value: Decimal = row["value"]
+    unit = unit_term(row["unit"])
+    qualifier = qualifier_term(row["qualifier"])
     return MetricOut(
         id=row["id"],
         subject=row["subject"],
         subject_en=row["subject_en"],
         kind=row["kind"],
-        value=float(value),
+        # The stored decimal itself: service/web/wire.py prints it as an exact JSON number.
+        value=row["value"],
         unit=row["unit"],
+        unit_code=unit.code if unit else None,
+        unit_label_en=unit.label_en if unit else None,
+        currency=unit.currency if unit else None,
         raw=row["raw"],
         qualifier=row["qualifier"],
+        qualifier_code=qualifier.code if qualifier else None,
         cumulative=row["cumulative"],
         period=row["period"],
+        period_kind=period_kind(row["period"]),
         region=row["region_id"],
         article=row["article_id"],
         document=row["document_id"],
@@ -120,7 +180,7 @@ def to_item(row: Row, _extras: Mapping[str, Any]) -> MetricOut:
         quote=row["quote"],
         span=Span(row["span_start"], row["span_end"]),
         notes=row["notes"],
-        null_reasons=row["null_reasons"],
+        null_reasons=_null_reasons(row, unit),
     )
 
 
@@ -175,6 +235,13 @@ METRICS: ListSpec[MetricOut] = ListSpec(
             example="元",
             facet=True,
         ),
+        coded_field(
+            "unit_code",
+            c.unit,
+            {text: term.code for text, term in UNITS.items()},
+            "Unit code (`yuan`, `item`, `percent` …; `vocabularies.units` in `/v1/meta`)",
+            example="yuan",
+        ),
         FilterField(
             "qualifier",
             str,
@@ -182,6 +249,14 @@ METRICS: ListSpec[MetricOut] = ListSpec(
             "Approximation marker (余, 以上, 近, 超, 约 …)",
             column=c.qualifier,
             facet=True,
+        ),
+        coded_field(
+            "qualifier_code",
+            c.qualifier,
+            {text: term.code for text, term in QUALIFIERS.items()},
+            "Qualifier code (`more_than`, `at_least`, `about` …; `vocabularies.qualifiers` in "
+            "`/v1/meta`)",
+            example="more_than",
         ),
         FilterField(
             "cumulative",

@@ -28,6 +28,7 @@ from service.listing.sql import neighbour_cursors, scan_keyset
 from service.resources.common import Span
 from service.resources.registry import SEARCHABLE as SEARCHABLE_RESOURCES
 from service.web.errors import COMMON_ERRORS, invalid
+from service.web.wire import WireResponse
 
 SEARCH_TYPES = tuple(r.name for r in SEARCHABLE_RESOURCES)
 # A Literal built from the registry, so OpenAPI lists exactly the searchable resources.
@@ -186,4 +187,4 @@ class SearchController(Controller):
             links=PageLinks(page_url(request, raw_cursor), next_url, prev_url),
             total=Total(total, "exact" if count else "none"),
         )
-        return Response(body, headers={"Link": ", ".join(link)} if link else {})
+        return WireResponse(body, headers={"Link": ", ".join(link)} if link else {})

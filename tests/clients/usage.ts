@@ -38,6 +38,20 @@ export function units(meta: Meta): (string | null)[] {
   return meta.enumerations.metric_units.map((u) => u.value);
 }
 
+// Exact numbers with machine-readable codes: money carries its currency.
+export function money(metric: Metric): string | null {
+  return metric.currency === null ? null : `${metric.value} ${metric.currency}`;
+}
+
+export const approximateYuan: MetricQuery = {
+  unit_code: "yuan",
+  qualifier_code__in: ["more_than", "at_least"],
+};
+
+export function unitCodes(meta: Meta): [string, string][] {
+  return meta.vocabularies.units.map((u) => [u.code, u.label_en]);
+}
+
 export async function listMetrics(base: string, query: MetricQuery): Promise<MetricPage> {
   const params = new URLSearchParams(
     Object.entries(query).map(([key, value]) => [key, String(value)]),
@@ -56,3 +70,5 @@ export const typo = (page: MetricPage) => page.data[0].valeu;
 export const unknownParameter: MetricQuery = { unti: "元" };
 // @ts-expect-error: `value` is a number
 export const wrongType = (metric: Metric): string => metric.value;
+// @ts-expect-error: `currency` is null when the figure is not money
+export const alwaysCurrency = (metric: Metric): string => metric.currency;

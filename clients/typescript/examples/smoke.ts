@@ -26,6 +26,11 @@ const quoteAtSpan =
     ? document.text.slice(detail.span.start, detail.span.end) === detail.quote
     : false;
 
+// An exact non-integral value, read as the number the server printed.
+const growth = await api.get("/v1/metrics/{metric_id}", {
+  metric_id: "qiang-cun-gong-si-li-run-tong-bi-zeng-zhang",
+});
+
 let rejected: string[] = [];
 try {
   await api.list("/v1/metrics", { cursor: "not-a-cursor" });
@@ -37,6 +42,9 @@ console.log(
   JSON.stringify({
     topRaw: top?.raw ?? null,
     topValue: top?.value ?? null,
+    topCurrency: top?.currency ?? null,
+    topUnitCode: top?.unit_code ?? null,
+    growthValue: growth.value,
     iterated,
     distinct: ids.size,
     total: first.total.value,

@@ -279,7 +279,7 @@ export interface paths {
         };
         /**
          * Data dictionary
-         * @description Every resource with its fields (type, description, unit), filterable fields and their operators, and sort keys; the enumerations with counts in the data; the dataset version; the source documents; licence and provenance.
+         * @description Every resource with its fields (type, description, unit), filterable fields and their operators, and sort keys; the enumerations with counts in the data; the vocabularies of metric codes (units, qualifiers, period kinds, magnitudes) with English labels; the dataset version; the source documents; licence and provenance.
          */
         get: operations["getMeta"];
         put?: never;
@@ -627,10 +627,12 @@ export interface components {
          *         "本报讯(记者 陈俊 通讯员 占星慧)今年以来,泰隆银行丽水分行坚定小微市场定位,坚决贯彻落实丽水银保监分局“金融要素助力经济稳进提质”相关工作要求,聚焦企业痛点,“靶向”推出创新产品、延期还贷、减费让利等16项惠企纾困举措,将政策红利及时传导至各类市场主体。今年以来,已发放涉企贷款13.85亿元,减费让利5022万元,惠及企业近600家。"
          *       ],
          *       "byline": "本报讯(记者 陈俊 通讯员 占星慧)",
+         *       "continued_on": null,
          *       "contributors": [],
          *       "document": "lishui-2022-08-page",
          *       "headline": "泰隆银行丽水分行助企纾困持续用劲 “靶向”服务推动惠企红利应享尽享",
          *       "id": "tai-long-yin-hang-zhu-qi-shu-kun",
+         *       "kicker": null,
          *       "kind": "news",
          *       "notes": [
          *         "Section: the column banner ### 助企纾困在行动 ('helping enterprises out of difficulty in action') appears AFTER this article in the text flow (after its last paragraph); it is this article's column banner (the headline uses the same phrase 助企纾困). The article span runs to the end of that line.",
@@ -654,7 +656,8 @@ export interface components {
          *       "span": {
          *         "end": 4004,
          *         "start": 3269
-         *       }
+         *       },
+         *       "subheadline": null
          *     }
          */
         ArticleOut: {
@@ -758,6 +761,11 @@ export interface components {
             page: components["schemas"]["PageInfo"];
             total: components["schemas"]["Total"];
         };
+        /** CodeDoc */
+        CodeDoc: {
+            code: string;
+            label_en: string;
+        };
         /** DatasetVersion */
         DatasetVersion: {
             content_sha256: string;
@@ -854,8 +862,10 @@ export interface components {
          *         "publisher": "The text says 本报 (this paper) but never names the newspaper.",
          *         "title": "The page carries no title of its own; it is a sequence of news items, a photo, a feature and a banner."
          *       },
+         *       "publisher": null,
          *       "sha256": "2f3c28475911b59ffd75af3e6b13554b93b242a47dfa72315fc7deb543cd7f0b",
-         *       "source": "000_172f41e09c1a186a.txt"
+         *       "source": "000_172f41e09c1a186a.txt",
+         *       "title": null
          *     }
          */
         DocumentOut: {
@@ -1091,6 +1101,12 @@ export interface components {
             /** @constant */
             status: "ok";
         };
+        /** MagnitudeDoc */
+        MagnitudeDoc: {
+            code: string;
+            factor: number;
+            written: string;
+        };
         /** Mention */
         Mention: {
             article: string;
@@ -1109,6 +1125,7 @@ export interface components {
             licence: components["schemas"]["Licence"];
             openapi: string;
             resources: components["schemas"]["ResourceDoc"][];
+            vocabularies: components["schemas"]["Vocabularies"];
         };
         /** MetricIn */
         MetricIn: {
@@ -1142,12 +1159,19 @@ export interface components {
          * @example {
          *       "article": "kua-shan-duo-lian-dang-jian-lian-meng",
          *       "cumulative": true,
+         *       "currency": "CNY",
          *       "document": "lishui-2022-08-page",
+         *       "growth_of": null,
          *       "id": "qiang-cun-gong-si-li-run",
+         *       "initiative": null,
          *       "kind": "money",
          *       "notes": [],
          *       "null_reasons": {},
+         *       "organisation": null,
          *       "period": "上半年",
+         *       "period_kind": "half_year",
+         *       "qualifier": null,
+         *       "qualifier_code": null,
          *       "quote": "上半年,182家县、乡强村公司累计实现利润1.34亿元,同比增长288.51%",
          *       "raw": "1.34亿元",
          *       "region": "li-shui-shi",
@@ -1158,6 +1182,8 @@ export interface components {
          *       "subject": "182家县、乡强村公司累计实现利润",
          *       "subject_en": "Cumulative profit of 182 county- and township-level village-enrichment companies",
          *       "unit": "元",
+         *       "unit_code": "yuan",
+         *       "unit_label_en": "yuan (renminbi)",
          *       "value": 134000000
          *     }
          */
@@ -1166,6 +1192,8 @@ export interface components {
             article: string;
             /** @description Stated as cumulative (累计). */
             cumulative: boolean;
+            /** @description ISO 4217 currency of an amount of money (`CNY` for 元); null when the unit is not a currency. */
+            currency: string | null;
             /** @description Source document id (`/v1/documents/{id}` has the full text). */
             document: string;
             /** @description For a change rate: id of the metric it qualifies. */
@@ -1186,8 +1214,12 @@ export interface components {
             organisation: string | null;
             /** @description Period as written (上半年, 今年以来 …). */
             period: string | null;
+            /** @description Kind of `period` (`current`, `year_to_date`, `half_year`, `as_of_date` …; `vocabularies.period_kinds` in `/v1/meta`); null when `period` is. */
+            period_kind: string | null;
             /** @description Approximation marker (余, 以上, 近, 超, 约 …). */
             qualifier: string | null;
+            /** @description `qualifier` as a code (`more_than`, `at_least`, `nearly`, `about`, `exceeds` …; `vocabularies.qualifiers` in `/v1/meta`); null when `qualifier` is (an exact figure). */
+            qualifier_code: string | null;
             /** @description Verbatim text in the source document. */
             quote: string;
             /** @description The figure as written, e.g. `1.34亿元`. */
@@ -1202,7 +1234,11 @@ export interface components {
             subject_en: string | null;
             /** @description Base unit (元, 个, %, 亩 …); null for a bare number. */
             unit: string | null;
-            /** @description The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written). Unit: the record's `unit`. */
+            /** @description `unit` as a code (`yuan`, `item`, `percent`, `mu` …; `vocabularies.units` in `/v1/meta`); null when `unit` is. */
+            unit_code: string | null;
+            /** @description English name of the unit (`yuan (renminbi)` …); null when `unit` is. */
+            unit_label_en: string | null;
+            /** @description The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written), an exact JSON number printed from the stored decimal (`682`, `7380.44`): parse it as a decimal to keep every digit. Unit: the record's `unit`. */
             value: number;
         };
         /** MetricPage */
@@ -1296,6 +1332,7 @@ export interface components {
          *         "The parent bank (泰隆银行) is not written on its own, so no parent record."
          *       ],
          *       "null_reasons": {},
+         *       "parent": null,
          *       "region": "li-shui-shi"
          *     }
          */
@@ -1524,6 +1561,13 @@ export interface components {
             /** @default about:blank */
             type: string;
         };
+        /** QualifierDoc */
+        QualifierDoc: {
+            bound: string;
+            code: string;
+            label_en: string;
+            written: string[];
+        };
         /** Readiness */
         Readiness: {
             dataset_version: number;
@@ -1655,6 +1699,20 @@ export interface components {
             /** @enum {string} */
             kind: "exact" | "estimated" | "none";
             value: number | null;
+        };
+        /** UnitDoc */
+        UnitDoc: {
+            code: string;
+            currency: string | null;
+            label_en: string;
+            written: string[];
+        };
+        /** Vocabularies */
+        Vocabularies: {
+            magnitudes: components["schemas"]["MagnitudeDoc"][];
+            period_kinds: components["schemas"]["CodeDoc"][];
+            qualifiers: components["schemas"]["QualifierDoc"][];
+            units: components["schemas"]["UnitDoc"][];
         };
     };
     responses: never;
@@ -4286,11 +4344,11 @@ export interface operations {
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "subject" | "subject_en" | "kind" | "value" | "unit" | "raw" | "qualifier" | "cumulative" | "period" | "region" | "article" | "document" | "initiative" | "organisation" | "growth_of" | "quote" | "span" | "notes" | "null_reasons")[];
+                fields?: ("id" | "subject" | "subject_en" | "kind" | "value" | "unit" | "unit_code" | "unit_label_en" | "currency" | "raw" | "qualifier" | "qualifier_code" | "cumulative" | "period" | "period_kind" | "region" | "article" | "document" | "initiative" | "organisation" | "growth_of" | "quote" | "span" | "notes" | "null_reasons")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("article" | "article.document" | "article.region" | "document" | "region" | "region.parent" | "initiative" | "initiative.region" | "initiative.parent" | "organisation" | "organisation.region" | "organisation.parent" | "growth_of" | "growth_of.article" | "growth_of.document" | "growth_of.region" | "growth_of.initiative" | "growth_of.organisation" | "growth_of.growth_of")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
-                facet?: ("article" | "document" | "region" | "initiative" | "organisation" | "kind" | "unit" | "qualifier" | "cumulative" | "period")[];
+                facet?: ("article" | "document" | "region" | "initiative" | "organisation" | "kind" | "unit" | "unit_code" | "qualifier" | "qualifier_code" | "cumulative" | "period")[];
                 /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
                 q?: string;
                 /** @description Metric id — is one of (comma-separated list). */
@@ -4357,6 +4415,14 @@ export interface operations {
                 unit__not?: string;
                 /** @description Base unit (元, 个, %, 亩 …) — is null (`true`) or not null (`false`). */
                 unit__isnull?: boolean;
+                /** @description Unit code (`yuan`, `item`, `percent` …; `vocabularies.units` in `/v1/meta`) — equals. Example: `yuan`. */
+                unit_code?: "yuan" | "us_dollar" | "euro" | "hong_kong_dollar" | "percent" | "percentage_point" | "fraction" | "multiple" | "person" | "person_time" | "item_time" | "household_time" | "household" | "item" | "establishment" | "institution" | "village" | "county" | "listed_item" | "piece" | "copy" | "line" | "kind" | "category" | "batch" | "occurrence" | "edition" | "phase" | "event" | "round" | "model" | "set" | "machine" | "vehicle" | "structure" | "building" | "sheet" | "handled_item" | "text" | "plant" | "tree" | "mu" | "hectare" | "square_metre" | "square_kilometre" | "cubic_metre" | "metre" | "kilometre" | "tonne" | "kilogram" | "gram" | "jin" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year" | "anniversary" | "year_of_age";
+                /** @description Unit code (`yuan`, `item`, `percent` …; `vocabularies.units` in `/v1/meta`) — is one of (comma-separated list). Example: `yuan`. */
+                unit_code__in?: ("yuan" | "us_dollar" | "euro" | "hong_kong_dollar" | "percent" | "percentage_point" | "fraction" | "multiple" | "person" | "person_time" | "item_time" | "household_time" | "household" | "item" | "establishment" | "institution" | "village" | "county" | "listed_item" | "piece" | "copy" | "line" | "kind" | "category" | "batch" | "occurrence" | "edition" | "phase" | "event" | "round" | "model" | "set" | "machine" | "vehicle" | "structure" | "building" | "sheet" | "handled_item" | "text" | "plant" | "tree" | "mu" | "hectare" | "square_metre" | "square_kilometre" | "cubic_metre" | "metre" | "kilometre" | "tonne" | "kilogram" | "gram" | "jin" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year" | "anniversary" | "year_of_age")[];
+                /** @description Unit code (`yuan`, `item`, `percent` …; `vocabularies.units` in `/v1/meta`) — differs from (rows where the field is null are included). */
+                unit_code__not?: "yuan" | "us_dollar" | "euro" | "hong_kong_dollar" | "percent" | "percentage_point" | "fraction" | "multiple" | "person" | "person_time" | "item_time" | "household_time" | "household" | "item" | "establishment" | "institution" | "village" | "county" | "listed_item" | "piece" | "copy" | "line" | "kind" | "category" | "batch" | "occurrence" | "edition" | "phase" | "event" | "round" | "model" | "set" | "machine" | "vehicle" | "structure" | "building" | "sheet" | "handled_item" | "text" | "plant" | "tree" | "mu" | "hectare" | "square_metre" | "square_kilometre" | "cubic_metre" | "metre" | "kilometre" | "tonne" | "kilogram" | "gram" | "jin" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year" | "anniversary" | "year_of_age";
+                /** @description Unit code (`yuan`, `item`, `percent` …; `vocabularies.units` in `/v1/meta`) — is null (`true`) or not null (`false`). */
+                unit_code__isnull?: boolean;
                 /** @description Approximation marker (余, 以上, 近, 超, 约 …) — equals. */
                 qualifier?: string;
                 /** @description Approximation marker (余, 以上, 近, 超, 约 …) — is one of (comma-separated list). */
@@ -4365,6 +4431,14 @@ export interface operations {
                 qualifier__not?: string;
                 /** @description Approximation marker (余, 以上, 近, 超, 约 …) — is null (`true`) or not null (`false`). */
                 qualifier__isnull?: boolean;
+                /** @description Qualifier code (`more_than`, `at_least`, `about` …; `vocabularies.qualifiers` in `/v1/meta`) — equals. Example: `more_than`. */
+                qualifier_code?: "more_than" | "exceeds" | "at_least" | "nearly" | "about" | "less_than" | "at_most";
+                /** @description Qualifier code (`more_than`, `at_least`, `about` …; `vocabularies.qualifiers` in `/v1/meta`) — is one of (comma-separated list). Example: `more_than`. */
+                qualifier_code__in?: ("more_than" | "exceeds" | "at_least" | "nearly" | "about" | "less_than" | "at_most")[];
+                /** @description Qualifier code (`more_than`, `at_least`, `about` …; `vocabularies.qualifiers` in `/v1/meta`) — differs from (rows where the field is null are included). */
+                qualifier_code__not?: "more_than" | "exceeds" | "at_least" | "nearly" | "about" | "less_than" | "at_most";
+                /** @description Qualifier code (`more_than`, `at_least`, `about` …; `vocabularies.qualifiers` in `/v1/meta`) — is null (`true`) or not null (`false`). */
+                qualifier_code__isnull?: boolean;
                 /** @description Stated as cumulative (累计) — equals. */
                 cumulative?: boolean;
                 /** @description Period as written (上半年, 今年以来 …) — equals. */
@@ -4645,7 +4719,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "subject" | "subject_en" | "kind" | "value" | "unit" | "raw" | "qualifier" | "cumulative" | "period" | "region" | "article" | "document" | "initiative" | "organisation" | "growth_of" | "quote" | "span" | "notes" | "null_reasons")[];
+                fields?: ("id" | "subject" | "subject_en" | "kind" | "value" | "unit" | "unit_code" | "unit_label_en" | "currency" | "raw" | "qualifier" | "qualifier_code" | "cumulative" | "period" | "period_kind" | "region" | "article" | "document" | "initiative" | "organisation" | "growth_of" | "quote" | "span" | "notes" | "null_reasons")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("article" | "article.document" | "article.region" | "document" | "region" | "region.parent" | "initiative" | "initiative.region" | "initiative.parent" | "organisation" | "organisation.region" | "organisation.parent" | "growth_of" | "growth_of.article" | "growth_of.document" | "growth_of.region" | "growth_of.initiative" | "growth_of.organisation" | "growth_of.growth_of")[];
             };
