@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get
-from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
+from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.db import Db
@@ -25,7 +25,7 @@ from service.listing.counts import SharedResults
 from service.listing.cursor import decode_cursor, query_binding
 from service.listing.envelope import PageInfo, PageLinks, Total, page_url
 from service.listing.handlers import cursor_secret
-from service.listing.openapi import search_parameter
+from service.listing.openapi import SEARCH_TOLERANCE, search_parameter
 from service.listing.params import name_list, parse_count, parse_limit, reject_unknown, single_param
 from service.listing.spec import MAX_IN_VALUES
 from service.listing.sql import neighbour_cursors, scan_keyset
@@ -119,9 +119,7 @@ def _parameters() -> list[Parameter]:
         search_parameter(
             "Full-text query in Chinese (and Latin words/numbers); every "
             f"space-separated word must occur (at most {MAX_QUERY_WORDS} words). 2-character "
-            "words like 工坊 are found; traditional and simplified characters match each other "
-            "(麗水 finds 丽水), full-width letters and digits match half-width ones, and a "
-            "Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水).",
+            f"words like 工坊 are found. {SEARCH_TOLERANCE}",
             "共富工坊",
             required=True,
         ),
@@ -133,7 +131,7 @@ def _parameters() -> list[Parameter]:
             "`-score` (most relevant first); `type` or `title` instead. The hit's type and id "
             "always break ties.",
             schema=Schema(type=OpenAPIType.STRING, pattern=SORT_PATTERN, default=DEFAULT_SORT),
-            example="type",
+            examples={"default": Example(value=DEFAULT_SORT), "by type": Example(value="type")},
         ),
         Parameter(
             name="type",
@@ -193,7 +191,10 @@ class SearchController(Controller):
         operation_id="search",
         summary="Search articles, initiatives, metrics and organisations",
         description="Chinese full-text search across resources, with a snippet around the first "
-        "match and the match offsets inside it. Same results on SQLite and PostgreSQL.",
+        "match and the match offsets inside it. Hits are ranked by relevance (`score`: BM25 "
+        "over the service's own tokens, the title counting twice), best first, the hit's type "
+        "and id breaking ties; `sort=type` or `sort=title` orders them otherwise. Same hits, "
+        "scores and order on SQLite and PostgreSQL.",
         operation_class=_operation_class(),
         responses=COMMON_ERRORS,
     )
