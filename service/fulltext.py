@@ -51,9 +51,9 @@ def _runs(text: str) -> list[str]:
     return _RUN.findall(normalise(text))
 
 
-def bigram_tokens(text: str) -> list[str]:
+def _bigrams(runs: list[str]) -> list[str]:
     tokens: list[str] = []
-    for run in _runs(text):
+    for run in runs:
         if run[0].isascii():
             tokens.append(run)
         elif len(run) == 1:
@@ -63,16 +63,24 @@ def bigram_tokens(text: str) -> list[str]:
     return tokens
 
 
-def unigram_tokens(text: str) -> list[str]:
+def _unigrams(runs: list[str]) -> list[str]:
     tokens: list[str] = []
-    for run in _runs(text):
+    for run in runs:
         tokens.extend([run] if run[0].isascii() else list(run))
     return tokens
 
 
-def pinyin_runs(text: str) -> list[list[str]]:
-    """The pinyin syllables of each Hanzi run of `text` (丽水市 → [li, shui, shi])."""
-    return [syllables(run) for run in _runs(text) if not run[0].isascii()]
+def bigram_tokens(text: str) -> list[str]:
+    return _bigrams(_runs(text))
+
+
+def unigram_tokens(text: str) -> list[str]:
+    return _unigrams(_runs(text))
+
+
+def _pinyin(runs: list[str]) -> list[tuple[str, ...]]:
+    """The pinyin syllables of each Hanzi run (丽水市 → (li, shui, shi))."""
+    return [syllables(run) for run in runs if not run[0].isascii()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +155,18 @@ def make_entry(
 
 def entry_tokens(title: str, text: str) -> dict[str, object]:
     """The derived columns of an entry: what `match_clause` matches and `ranking` counts."""
-    spelled = pinyin_runs(title)
-    # The title counts twice in `folded` (it is in `text` too): a name outranks a mention.
-    folded = "\n".join([fold(title), " ".join("".join(run) for run in spelled), fold(text)])
+    folded_title, folded_text = fold(title), fold(text)
+    title_runs, text_runs = _RUN.findall(folded_title), _RUN.findall(folded_text)
+    spelled = ["".join(run) for run in _pinyin(title_runs)]
+    unigrams = _unigrams(text_runs)
     return {
-        "bigrams": " ".join(bigram_tokens(text)),
-        "unigrams": " ".join(unigram_tokens(text)),
-        "pinyin": " ".join(s for run in spelled for s in run),
-        "folded": folded,
-        "size": len(unigram_tokens(folded)),
+        "bigrams": " ".join(_bigrams(text_runs)),
+        "unigrams": " ".join(unigrams),
+        "pinyin": " ".join(" ".join(run) for run in _pinyin(title_runs) if run),
+        # The title counts twice in `folded` (it is in `text` too): a name outranks a mention.
+        "folded": "\n".join([folded_title, " ".join(spelled), folded_text]),
+        # Its length in tokens: the title's, its pinyin words', the text's.
+        "size": len(_unigrams(title_runs)) + sum(1 for s in spelled if s) + len(unigrams),
     }
 
 
