@@ -96,7 +96,8 @@ def cache_key(scale: Scale, seed: int) -> str:
     digest = hashlib.sha256()
     digest.update(f"v{GENERATOR_VERSION}:{seed}:{scale}".encode())
     sources = [Path(__file__).resolve(), *sorted(MIGRATIONS_DIR.glob("*.py"))]
-    for path in [*sources, ROOT / "service" / "fulltext.py"]:
+    tokeniser = [ROOT / "service" / "fulltext.py", ROOT / "service" / "chinese.py"]
+    for path in [*sources, *tokeniser]:
         if not path.exists():
             continue
         digest.update(path.name.encode())
