@@ -874,12 +874,14 @@ _JSON_LISTS = ("body", "aliases")
 
 
 def search_entry_builder() -> Any:
-    """`service.seed.search_entries` when the service has full-text search, else None.
+    """The loader's `search_entries` when the service has full-text search, else None.
 
     Using the loader's own function means the synthetic rows are searchable exactly as the
-    real ones are, whatever fields the service decides to index."""
+    real ones are, whatever fields the service decides to index. (It moved from service.seed
+    to service.curation.index with issue #12; the old import failed silently and left the
+    synthetic rows out of the search index.)"""
     try:
-        from service.seed import search_entries
+        from service.curation.index import search_entries
     except ImportError:
         return None
     return search_entries

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE
 
 from service.fulltext import SearchQuery, SearchTerm, entries, match_clause
 
@@ -90,20 +91,41 @@ def _int(value: int) -> ColumnElement[int]:
     return sa.literal(value, sa.BigInteger)
 
 
-def score_expression(weights: Weights) -> ColumnElement[int]:
-    """The BM25 score of each entry, in millionths, as one integer SQL expression."""
-    average = weights.corpus.average_size
-    size = sa.cast(entries.c.size, sa.BigInteger)
-    # k1 · (1 − b + b · size / avg), in thousandths.
-    norm = (_int(K1 * (1000 - B) * average) + _int(K1 * B) * size) // _int(1000 * average)
+def _occurrences(needle: str) -> ColumnElement[int]:
+    """How often `needle` occurs in an entry's folded text (non-overlapping, as str.count)."""
     length = sa.cast(sa.func.length(entries.c.folded), sa.BigInteger)
+    removed = sa.func.replace(entries.c.folded, needle, "")
+    return (length - sa.cast(sa.func.length(removed), sa.BigInteger)) // _int(len(needle))
+
+
+def ranked_candidates(
+    weights: Weights, where: list[ColumnElement[bool]]
+) -> tuple[CTE, ColumnElement[int]]:
+    """The matching entries (id, resource, record_id, title) with their term counts, as a
+    materialised CTE, and the BM25 score of its rows in millionths. Materialised so each
+    count is computed once per row (the score uses it twice; inlined, sorting the ~20,000 hits
+    of a common word took 2-3 times as long)."""
+    counts = [_occurrences(needle).label(f"tf{i}") for i, (needle, _) in enumerate(weights.terms)]
+    candidates = (
+        sa.select(
+            entries.c.id,
+            entries.c.resource,
+            entries.c.record_id,
+            entries.c.title,
+            sa.cast(entries.c.size, sa.BigInteger).label("size"),
+            *counts,
+        )
+        .where(*where)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    average = weights.corpus.average_size
+    # k1 · (1 − b + b · size / avg), in thousandths.
+    norm = (_int(K1 * (1000 - B) * average) + _int(K1 * B) * candidates.c.size) // _int(
+        1000 * average
+    )
     parts: list[ColumnElement[int]] = []
-    for needle, weight in weights.terms:
-        removed = sa.func.replace(entries.c.folded, needle, "")
-        without = sa.cast(sa.func.length(removed), sa.BigInteger)
-        tf = (length - without) // _int(len(needle))
+    for i, (_, weight) in enumerate(weights.terms):
+        tf = candidates.c[f"tf{i}"]
         parts.append((_int(weight) * tf * _int(K1 + 1000)) // (tf * _int(1000) + norm))
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
+    return candidates, functools.reduce(lambda a, b: a + b, parts)

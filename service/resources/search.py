@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from litestar import Controller, Request, Response, get
 from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE
 
 from service.db import Db
 from service.fulltext import (
@@ -29,7 +30,7 @@ from service.listing.openapi import SEARCH_TOLERANCE, search_parameter
 from service.listing.params import name_list, parse_count, parse_limit, reject_unknown, single_param
 from service.listing.spec import MAX_IN_VALUES
 from service.listing.sql import neighbour_cursors, scan_keyset
-from service.ranking import SCALE, Memo, score_expression, weights
+from service.ranking import SCALE, Memo, ranked_candidates, weights
 from service.resources.common import Span, doc
 from service.resources.registry import SEARCHABLE as SEARCHABLE_RESOURCES
 from service.web.errors import COMMON_ERRORS, invalid
@@ -45,6 +46,8 @@ SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
     "type": entries.c.resource,
     "title": entries.c.title,
 }
+# Hits are read from ranking's candidates CTE, whose columns keep the entries' names.
+CANDIDATE_COLUMNS = {"type": "resource", "title": "title"}
 SORT_NAMES = ("score", *SORT_COLUMNS)
 DEFAULT_SORT = "-score"
 MAX_SEARCH_SORT_KEYS = len(SORT_NAMES)
@@ -97,13 +100,17 @@ def parse_search_sort(raw: str | None) -> list[tuple[str, bool]]:
 
 
 def order_keys(
-    sort: list[tuple[str, bool]], score: ColumnElement[Any]
+    sort: list[tuple[str, bool]], candidates: CTE, score: ColumnElement[Any]
 ) -> list[tuple[ColumnElement[Any], bool]]:
     """The sort's columns, then the hit's type and id ascending as tie-breakers."""
-    keys = [(score if name == "score" else SORT_COLUMNS[name], desc) for name, desc in sort]
+    columns = candidates.c
+    keys = [
+        (score if name == "score" else columns[CANDIDATE_COLUMNS[name]], desc)
+        for name, desc in sort
+    ]
     if "type" not in {name for name, _ in sort}:
-        keys.append((entries.c.resource, False))
-    keys.append((entries.c.record_id, False))
+        keys.append((columns.resource, False))
+    keys.append((columns.record_id, False))
     return keys
 
 
@@ -222,25 +229,28 @@ class SearchController(Controller):
         cursor = decode_cursor(raw_cursor, secret, binding, key_types(sort)) if raw_cursor else None
 
         memo = await _memo(request)
-        score = score_expression(await weights(db, query, memo))
         where = [match_clause(query, db.dialect.name)]
         if types:
             where.append(entries.c.resource.in_(types))
-        keys = order_keys(sort, score)
+        candidates, score = ranked_candidates(await weights(db, query, memo), where)
+        keys = order_keys(sort, candidates, score)
         stmt = sa.select(
-            entries.c.resource,
-            entries.c.record_id,
-            entries.c.title,
-            entries.c.text,
+            candidates.c.id,
+            candidates.c.resource,
+            candidates.c.record_id,
+            candidates.c.title,
             *(column.label(f"_k{i}") for i, (column, _) in enumerate(keys)),
             score.label("score"),
         )
         rows, more = await scan_keyset(
-            db, stmt.where(*where), keys, cursor, cursor.values if cursor else None, limit
+            db, stmt, keys, cursor, cursor.values if cursor else None, limit
         )
         next_cursor, prev_cursor = neighbour_cursors(
             rows, more, cursor, lambda r: [r[f"_k{i}"] for i in range(len(keys))], binding, secret
         )
+        # The texts of this page only: ranked rows are sorted, and a sorter carrying every
+        # candidate's text (whole articles) cost more than the ranking itself.
+        texts = await _texts(db, [row["id"] for row in rows])
         total: int | None = None
         if count:
             total_stmt = sa.select(sa.func.count()).select_from(entries).where(*where)
@@ -249,7 +259,7 @@ class SearchController(Controller):
         prev_url = page_url(request, prev_cursor) if prev_cursor else None
         link = [f'<{u}>; rel="{r}"' for r, u in (("next", next_url), ("prev", prev_url)) if u]
         body = SearchPage(
-            data=[_hit(row, query) for row in rows],
+            data=[_hit(row, texts[row["id"]], query) for row in rows],
             page=PageInfo(limit, next_cursor, prev_cursor),
             links=PageLinks(page_url(request, raw_cursor), next_url, prev_url),
             total=Total(total, "exact" if count else "none"),
@@ -257,8 +267,13 @@ class SearchController(Controller):
         return Response(body, headers={"Link": ", ".join(link)} if link else {})
 
 
-def _hit(row: Any, query: SearchQuery) -> SearchHit:
-    snippet, spans = highlight(row["text"], query)
+async def _texts(db: Db, ids: list[int]) -> dict[int, str]:
+    stmt = sa.select(entries.c.id, entries.c.text).where(entries.c.id.in_(ids))
+    return {row.id: row.text for row in await db.execute(stmt)} if ids else {}
+
+
+def _hit(row: Any, text: str, query: SearchQuery) -> SearchHit:
+    snippet, spans = highlight(text, query)
     return SearchHit(
         type=row["resource"],
         id=row["record_id"],
