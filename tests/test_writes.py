@@ -143,7 +143,8 @@ class TestCreate:
 
     async def test_a_written_record_is_found_across_scripts_and_by_pinyin(self, env: Env) -> None:
         body, _ = await env.create(
-            "organisations", {"name": "測試雲和農業聯社", "kind": "company", "region": "li-shui-shi"}
+            "organisations",
+            {"name": "測試雲和農業聯社", "kind": "company", "region": "li-shui-shi"},
         )
         for q in ("测试云和农业联社", "測試雲和", "ceshiyunhe", "ＣＥＳＨＩ 农业"):
             found = (await env.client.get("/v1/search", params={"q": q})).json()["data"]
