@@ -96,7 +96,8 @@ def cache_key(scale: Scale, seed: int) -> str:
     digest = hashlib.sha256()
     digest.update(f"v{GENERATOR_VERSION}:{seed}:{scale}".encode())
     sources = [Path(__file__).resolve(), *sorted(MIGRATIONS_DIR.glob("*.py"))]
-    for path in [*sources, ROOT / "service" / "fulltext.py"]:
+    tokeniser = [ROOT / "service" / "fulltext.py", ROOT / "service" / "chinese.py"]
+    for path in [*sources, *tokeniser]:
         if not path.exists():
             continue
         digest.update(path.name.encode())
@@ -873,12 +874,14 @@ _JSON_LISTS = ("body", "aliases")
 
 
 def search_entry_builder() -> Any:
-    """`service.seed.search_entries` when the service has full-text search, else None.
+    """The loader's `search_entries` when the service has full-text search, else None.
 
     Using the loader's own function means the synthetic rows are searchable exactly as the
-    real ones are, whatever fields the service decides to index."""
+    real ones are, whatever fields the service decides to index. (It moved from service.seed
+    to service.curation.index with issue #12; the old import failed silently and left the
+    synthetic rows out of the search index.)"""
     try:
-        from service.seed import search_entries
+        from service.curation.index import search_entries
     except ImportError:
         return None
     return search_entries

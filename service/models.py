@@ -449,8 +449,9 @@ class Change(SQLModel, table=True):
 class SearchEntry(SQLModel, table=True):
     """Pre-tokenised text of one record, for full-text search (see service/fulltext.py).
 
-    SQLite indexes `bigrams`/`unigrams` with an FTS5 table kept in sync by triggers; PostgreSQL
-    with GIN indexes on `to_tsvector('simple', …)`. Both are created by migration 0002.
+    SQLite indexes `bigrams`/`unigrams`/`pinyin` with an FTS5 table kept in sync by triggers;
+    PostgreSQL with GIN indexes on stored `to_tsvector('simple', …)` columns. Both are created
+    by migrations (0002, 0005, 0006). `folded` and `size` are what ranking counts.
     """
 
     __tablename__ = "search_entry"
@@ -467,6 +468,9 @@ class SearchEntry(SQLModel, table=True):
     text: str = Field(sa_type=sa.Text)
     bigrams: str = Field(sa_type=sa.Text)
     unigrams: str = Field(sa_type=sa.Text)
+    pinyin: str = Field(sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    folded: str = Field(sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    size: int = Field(sa_column_kwargs={"server_default": "0"})
 
     __table_args__ = (sa.UniqueConstraint("resource", "record_id"),)
 

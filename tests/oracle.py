@@ -17,7 +17,9 @@ Semantics written out (README "The API at a glance", OpenAPI parameter descripti
 - Facets: value counts over the rows matching every other filter, most frequent first, then
   non-null before null, then by value; at most 50.
 - Search: every space-separated word must occur in one searchable field: a Chinese word as a
-  substring (a phrase), an ASCII word as a whole word, after NFKC and lowercasing.
+  substring (a phrase), an ASCII word as a whole word, after NFKC, lowercasing and traditional
+  → simplified characters (OpenCC's character table); or an ASCII word is the toneless pinyin
+  (pypinyin) of consecutive characters of the record's title (the first searchable field).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from opencc_purepy import OpenCC
+from pypinyin import lazy_pinyin
 
 CURATED = Path(__file__).resolve().parents[1] / "seed" / "curated"
 # Every resource the API lists, in name order (the tests compare this with what is served).
@@ -404,7 +408,8 @@ class Oracle:
         found = set()
         for record in self.resources[resource]:
             texts = [normalise(t) for t in search_texts(record, SEARCH_FIELDS[resource])]
-            if all(any(word_in(w, t) for t in texts) for w in words):
+            spelled = title_pinyin(record.fields.get(SEARCH_FIELDS[resource][0]))
+            if all(any(word_in(w, t) for t in texts) or w in spelled for w in words):
                 found.add(record.id)
         return found
 
@@ -467,8 +472,32 @@ def search_texts(record: Record, names: Sequence[str]) -> list[str]:
     return texts
 
 
+_T2S = OpenCC("t2s")
+
+
 def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    return _T2S.ts(unicodedata.normalize("NFKC", text).lower())
+
+
+# Interjection syllables without a vowel (嗯 n): a pinyin word never spans one.
+VOWELLESS = {"m", "n", "ng", "hm", "hng"}
+
+
+def title_pinyin(title: Any) -> set[str]:
+    """Every concatenation of consecutive syllables of the title's Hanzi (丽水市 → li, lishui,
+    lishuishi, shui, ...)."""
+    if not title:
+        return set()
+    hanzi = re.findall(r"[\u3400-\u9fff]+", normalise(str(title)))
+    sounds = [s for run in hanzi for s in lazy_pinyin(run, v_to_u=False)]
+    sounds = [s for s in sounds if s.isascii() and s.isalpha()]
+    found: set[str] = set()
+    for i in range(len(sounds)):
+        for j in range(i + 1, len(sounds) + 1):
+            if sounds[j - 1] in VOWELLESS:
+                break
+            found.add("".join(sounds[i:j]))
+    return found
 
 
 def word_in(word: str, text: str) -> bool:

@@ -52,7 +52,8 @@ async def list_parameters(client: Client) -> dict[str, dict[str, dict[str, Any]]
         if not match or not get:
             continue
         params = {p["name"]: p for p in get.get("parameters", []) if p["in"] == "query"}
-        if "sort" in params:  # the resources; /v1/search and /v1/changes have no sort
+        # The resources: /v1/search sorts but has no exports, /v1/changes has neither.
+        if "sort" in params and "format" in params:
             lists[match.group(1)] = params
     return lists
 

@@ -121,10 +121,15 @@ async def test_search_across_resources(client: Client) -> None:
     queries = sorted({text for _, kind, text in search_cases() if kind in kinds})
     for text in queries:
         expected = sorted((r, i) for r in SEARCHABLE for i in data.search(r, text))
-        hits, total = await search_all(client, {"q": text, "limit": "17"})
+        hits, total = await search_all(client, {"q": text, "limit": "17", "sort": "type"})
         assert [(h["type"], h["id"]) for h in hits] == expected, text
         assert total["value"] == len(expected)
-    only = {"q": "丽水", "type": "organisations,initiatives", "limit": "100"}
+        # By relevance (the default): the same hits, best first.
+        ranked, _ = await search_all(client, {"q": text, "limit": "17"})
+        assert sorted((h["type"], h["id"]) for h in ranked) == expected, text
+        scores = [h["score"] for h in ranked]
+        assert scores == sorted(scores, reverse=True), text
+    only = {"q": "丽水", "type": "organisations,initiatives", "limit": "100", "sort": "type"}
     hits, _ = await search_all(client, only)
     expected = sorted(
         (r, i) for r in ("initiatives", "organisations") for i in data.search(r, "丽水")

@@ -214,7 +214,11 @@ class TestSearch:
         hits = await all_pages(client, "/v1/search?q=共富工坊&limit=5")
         expected = {(r, i) for r in SEARCHABLE for i in expected_hits(r, "共富工坊")}
         assert {(h["type"], h["id"]) for h in hits} == expected
-        assert [(h["type"], h["id"]) for h in hits] == sorted((h["type"], h["id"]) for h in hits)
+        # Most relevant first (tests/test_search_ranking.py), the type and id breaking ties.
+        ranked = sorted(hits, key=lambda h: (-h["score"], h["type"], h["id"]))
+        assert [(h["type"], h["id"]) for h in hits] == [(h["type"], h["id"]) for h in ranked]
+        by_type = await all_pages(client, "/v1/search?q=共富工坊&limit=5&sort=type")
+        assert [(h["type"], h["id"]) for h in by_type] == sorted((h["type"], h["id"]) for h in hits)
         for hit in hits:
             for span in hit["highlights"]:
                 assert hit["snippet"][span["start"] : span["end"]] == "共富工坊"

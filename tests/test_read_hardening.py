@@ -481,7 +481,9 @@ CURSOR_CASES = [
     ("/v1/organisations?limit=2", ("str", "str")),
     ("/v1/regions?limit=2", ("str", "str", "str")),
     ("/v1/documents?limit=1", ("str", "str")),
-    ("/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2", ("str", "str")),
+    ("/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2", ("int64", "str", "str")),  # score, type, id
+    ("/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2&sort=type", ("str", "str")),
+    ("/v1/search?q=%E5%B7%A5%E5%9D%8A&limit=2&sort=-title", ("str", "str", "str")),
 ]
 # Values no key of that type can hold (or the database accept).
 JUNK: dict[str, list[Any]] = {

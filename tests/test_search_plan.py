@@ -32,6 +32,7 @@ async def test_more_words_than_the_cap_are_a_400(client: Client, path: str) -> N
     [
         (WORDS, "ix_search_entry_bigrams_fts"),  # ten words: ten bigram phrases, one tsquery
         ("一", "ix_search_entry_unigrams_fts"),  # a one-character word
+        ("lishui", "ix_search_entry_pinyin_fts"),  # a Latin word that reads as pinyin (OR)
     ],
 )
 async def test_postgresql_plans_use_the_gin_indexes(

@@ -142,6 +142,16 @@ class TestCreate:
         found = await env.client.get("/v1/search", params={"q": "测试共富合作社"})
         assert [h["id"] for h in found.json()["data"]] == [body["id"]]
 
+    async def test_a_written_record_is_found_across_scripts_and_by_pinyin(self, env: Env) -> None:
+        body, _ = await env.create(
+            "organisations",
+            {"name": "測試雲和農業聯社", "kind": "company", "region": "li-shui-shi"},
+        )
+        for q in ("测试云和农业联社", "測試雲和", "ceshiyunhe", "ＣＥＳＨＩ 农业"):
+            found = (await env.client.get("/v1/search", params={"q": q})).json()["data"]
+            assert [h["id"] for h in found] == [body["id"]], q
+            assert found[0]["score"] > 0
+
     async def test_create_metric_id_collision_gets_suffix(self, env: Env) -> None:
         body, _ = await env.create("metrics", {**METRIC, "subject": "强村公司利润"})
         assert body["id"] == "qiang-cun-gong-si-li-run-2"

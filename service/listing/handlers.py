@@ -94,7 +94,7 @@ async def _shared_results(
         state["listing_results"] = SharedResults()
     version = await data_version(request.app).current()
     selection = msgspec.json.encode(
-        [canonical_conditions(query.conditions), query.search.phrases if query.search else None]
+        [canonical_conditions(query.conditions), query.search.canonical if query.search else None]
     )
     return _QueryResults(state["listing_results"], (version, spec.resource, selection))
 

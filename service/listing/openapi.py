@@ -217,6 +217,14 @@ def _facet_parameter(spec: ListSpec[Any]) -> Parameter:
     )
 
 
+# How `q` folds text (service/chinese.py), said once for the lists and `/v1/search`.
+SEARCH_TOLERANCE = (
+    "Traditional and simplified characters match each other (麗水 finds 丽水), full-width "
+    "letters and digits match half-width ones, and a Latin word also matches a name by its "
+    "toneless pinyin (`lishui` finds 丽水)."
+)
+
+
 def search_parameter(description: str, example: str, *, required: bool = False) -> Parameter:
     """`q`, as `fulltext.search_param` accepts it (lists and `/v1/search`)."""
     return Parameter(
@@ -238,7 +246,9 @@ def _search_parameter() -> Parameter:
     return search_parameter(
         "Full-text search in Chinese (and Latin words/numbers). Every "
         f"space-separated word must occur (at most {MAX_QUERY_WORDS} words); a Chinese "
-        "word matches as a phrase, so 2-character words like 工坊 or 丽水 are found.",
+        "word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. "
+        f"{SEARCH_TOLERANCE} The list keeps its `sort` (default or given); for hits ranked "
+        "by relevance use `/v1/search` (with `type=`).",
         "工坊",
     )
 

@@ -306,7 +306,7 @@ def parse_list_query(
     binding = query_binding(
         secret,
         f"/v1/{spec.resource}",
-        [canonical_conditions(conditions), list(search.phrases) if search else None],
+        [canonical_conditions(conditions), search.canonical if search else None],
         [("-" if desc else "") + key.name for key, desc in sort],
     )
     cursor_raw = single_param(params, "cursor")

@@ -536,7 +536,7 @@ export interface paths {
         };
         /**
          * Search articles, initiatives, metrics and organisations
-         * @description Chinese full-text search across resources, with a snippet around the first match and the match offsets inside it. Same results on SQLite and PostgreSQL.
+         * @description Chinese full-text search across resources, with a snippet around the first match and the match offsets inside it. Hits are ranked by relevance (`score`: BM25 over the service's own tokens, the title counting twice), best first, the hit's type and id breaking ties; `sort=type` or `sort=title` orders them otherwise. Same hits, scores and order on SQLite and PostgreSQL.
          */
         get: operations["search"];
         put?: never;
@@ -1651,6 +1651,8 @@ export interface components {
         SearchHit: {
             highlights: components["schemas"]["Span"][];
             id: string;
+            /** @description Relevance to the query (BM25 over the service's own tokens, six decimals; higher is better): hits are ordered by it unless `sort` says otherwise. */
+            score: number;
             snippet: string;
             title: string;
             /** @enum {string} */
@@ -1791,7 +1793,7 @@ export interface operations {
                 expand?: ("document" | "region" | "region.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("document" | "kind" | "region" | "continued_on" | "section")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). The list keeps its `sort` (default or given); for hits ranked by relevance use `/v1/search` (with `type=`). */
                 q?: string;
                 /** @description Article id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -3317,7 +3319,7 @@ export interface operations {
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("kind" | "region" | "parent")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). The list keeps its `sort` (default or given); for hits ranked by relevance use `/v1/search` (with `type=`). */
                 q?: string;
                 /** @description Initiative id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -4349,7 +4351,7 @@ export interface operations {
                 expand?: ("article" | "article.document" | "article.region" | "document" | "region" | "region.parent" | "initiative" | "initiative.region" | "initiative.parent" | "organisation" | "organisation.region" | "organisation.parent" | "growth_of" | "growth_of.article" | "growth_of.document" | "growth_of.region" | "growth_of.initiative" | "growth_of.organisation" | "growth_of.growth_of")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("article" | "document" | "region" | "initiative" | "organisation" | "kind" | "unit" | "unit_code" | "qualifier" | "qualifier_code" | "cumulative" | "period")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). The list keeps its `sort` (default or given); for hits ranked by relevance use `/v1/search` (with `type=`). */
                 q?: string;
                 /** @description Metric id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -5349,7 +5351,7 @@ export interface operations {
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("kind" | "region" | "parent")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). The list keeps its `sort` (default or given); for hits ranked by relevance use `/v1/search` (with `type=`). */
                 q?: string;
                 /** @description Organisation id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -6277,7 +6279,7 @@ export interface operations {
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
                 fields?: ("id" | "name" | "aliases" | "titles" | "organisations" | "notes" | "null_reasons")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). The list keeps its `sort` (default or given); for hits ranked by relevance use `/v1/search` (with `type=`). */
                 q?: string;
                 /** @description Person id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -6533,7 +6535,7 @@ export interface operations {
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
                 facet?: ("kind" | "region" | "parent")[];
-                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. */
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). The list keeps its `sort` (default or given); for hits ranked by relevance use `/v1/search` (with `type=`). */
                 q?: string;
                 /** @description Place id — is one of (comma-separated list). */
                 id__in?: string[];
@@ -7063,8 +7065,10 @@ export interface operations {
     search: {
         parameters: {
             query: {
-                /** @description Full-text query in Chinese (and Latin words/numbers); every space-separated word must occur (at most 10 words). 2-character words like 工坊 are found. */
+                /** @description Full-text query in Chinese (and Latin words/numbers); every space-separated word must occur (at most 10 words). 2-character words like 工坊 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). */
                 q: string;
+                /** @description Order of the hits: comma-separated keys, `-` for descending. Default `-score` (most relevant first); `type` or `title` instead. The hit's type and id always break ties. */
+                sort?: string;
                 /** @description Only these resource types (comma-separated). */
                 type?: ("articles" | "initiatives" | "metrics" | "organisations" | "people" | "places")[];
                 /** @description Page size, 1 to 100 (default 20). */
