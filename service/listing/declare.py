@@ -6,18 +6,23 @@ table has `deleted_at`, that reads see only live records."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.listing.controller import page_struct
 from service.listing.rows import Row, row_mapper
 from service.listing.spec import FilterField, ListSpec, Relation, SortKey
+from service.listing.sql import fetch_item
 
 Item = TypeVar("Item", bound=msgspec.Struct)
+Detail = TypeVar("Detail", bound=msgspec.Struct)
+# One part of a detail representation: (connection, record id, list item) -> its value.
+DetailPart = Callable[[AsyncConnection, str, Any], Awaitable[Any]]
 
 
 def list_spec(
@@ -59,3 +64,19 @@ def foreign_key_relations(item_type: type[msgspec.Struct], table: sa.Table) -> d
         for key in column.foreign_keys if column is not None else ():
             relations[item_field.name] = Relation(item_field.name, f"{key.column.table.name}s")
     return relations
+
+
+def detail_loader(
+    spec: ListSpec[Any], detail_type: type[Detail], **parts: DetailPart
+) -> Callable[[AsyncConnection, str], Awaitable[Detail | None]]:
+    """The detail representation (also what writes return and the audit trail records): the
+    record as its list shows it, plus each of `parts` loaded for this one record."""
+
+    async def load(conn: AsyncConnection, record_id: str) -> Detail | None:
+        item = await fetch_item(conn, spec, record_id)
+        if item is None:
+            return None
+        extra = {name: await part(conn, record_id, item) for name, part in parts.items()}
+        return detail_type(**msgspec.structs.asdict(item), **extra)
+
+    return load

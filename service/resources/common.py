@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 import msgspec
@@ -40,6 +40,17 @@ def doc(text: str, unit: str | None = None) -> msgspec.Meta:
 def span_of(row: Mapping[str, Any]) -> Span:
     """A row's `span_start`/`span_end` columns as the wire's `span`."""
     return Span(row["span_start"], row["span_end"])
+
+
+def mentions_of(
+    link: sa.Table, owner_fk: str
+) -> Callable[[AsyncConnection, str, Any], Awaitable[list[Mention]]]:
+    """A detail part: every mention of the record (`load_mentions`)."""
+
+    async def part(conn: AsyncConnection, record_id: str, item: Any) -> list[Mention]:
+        return await load_mentions(conn, link, owner_fk, record_id, item.name)
+
+    return part
 
 
 async def load_mentions(

@@ -9,9 +9,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits, patch_type
-from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.declare import list_spec
+from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits
+from service.listing.declare import detail_loader, list_spec
 from service.listing.spec import (
     TEXT_OPS,
     FilterField,
@@ -23,7 +22,6 @@ from service.listing.spec import (
     role_field,
     vocabulary_field,
 )
-from service.listing.sql import fetch_item
 from service.models import (
     ArticleInitiative,
     Initiative,
@@ -41,10 +39,10 @@ from service.resources.common import (
     RecordId,
     RegionRef,
     doc,
-    load_mentions,
+    mentions_of,
 )
 from service.resources.organisations import ROLES, RoleLink
-from service.resources.resource import Resource, SearchText, WriteSpec
+from service.resources.resource import Resource, SearchText, named_write
 
 INITIATIVE_KINDS = (
     "alliance",
@@ -134,15 +132,9 @@ INITIATIVES = list_spec(
 )
 
 
-async def load_detail(conn: AsyncConnection, initiative_id: str) -> InitiativeDetail | None:
-    """The detail representation (also what writes return and the audit trail records)."""
-    item = await fetch_item(conn, INITIATIVES, initiative_id)
-    if item is None:
-        return None
-    return InitiativeDetail(
-        **msgspec.structs.asdict(item),
-        mentions=await load_mentions(conn, mentions, "initiative_id", initiative_id, item.name),
-    )
+load_detail = detail_loader(
+    INITIATIVES, InitiativeDetail, mentions=mentions_of(mentions, "initiative_id")
+)
 
 
 # ---------------------------------------------------------------- writes
@@ -163,20 +155,8 @@ class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
     null_reasons: NullReasons = {}
 
 
-def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
-    return unique_name_problems("initiative", record, ctx, record_id)
-
-
-WRITE = WriteSpec(
-    in_type=InitiativeIn,
-    patch_type=patch_type(InitiativeIn, "InitiativePatch"),
-    kinds=INITIATIVE_KINDS,
-    nullable=("name_en", "summary", "region", "parent"),
-    required_text=("name",),
-    slug_field="name",
-    references={"region": "region", "parent": "initiative"},
-    referrers=(("metric", "initiative_id"), ("initiative", "parent_id")),
-    rules=write_rules,
+WRITE = named_write(
+    "initiative", InitiativeIn, INITIATIVE_KINDS, ("name_en", "summary", "region", "parent")
 )
 
 

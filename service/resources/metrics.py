@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,22 +18,30 @@ from service.curation.rules import (
     span_problem,
     squash,
 )
-from service.listing.controller import page_struct
+from service.listing.declare import list_spec
 from service.listing.spec import (
     KEY_OPS,
     NUMBER_OPS,
     TEXT_OPS,
     FilterField,
-    ListSpec,
-    Relation,
     Row,
     SortKey,
     coded_field,
+    id_field,
     region_field,
+    vocabulary_field,
 )
 from service.listing.sql import fetch_item
 from service.models import Metric, table_of
-from service.resources.common import Span, doc
+from service.resources.common import (
+    NotesOut,
+    NullReasonsOut,
+    RecordId,
+    RegionRef,
+    Span,
+    doc,
+    span_of,
+)
 from service.resources.resource import Resource, SearchText, WriteSpec
 from service.vocabulary import (
     QUALIFIERS,
@@ -62,7 +70,7 @@ NO_CURRENCY = "An amount of money, but the source names no currency unit."
 class MetricOut(msgspec.Struct):
     """A figure from the text. `value` is in base units (亿 = 1e8 and 万 = 1e4 applied)."""
 
-    id: Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
+    id: RecordId
     subject: Annotated[str, doc("What is counted, as phrased in the source (Chinese).")]
     subject_en: Annotated[str | None, doc("English gloss of the subject.")]
     kind: Annotated[str, doc("Kind of figure; see `enumerations.metric_kinds`.")]
@@ -111,7 +119,7 @@ class MetricOut(msgspec.Struct):
             "`vocabularies.period_kinds` in `/v1/meta`); null when `period` is."
         ),
     ]
-    region: Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
+    region: RegionRef
     article: Annotated[str, doc("Article id the record comes from (`/v1/articles/{id}`).")]
     document: Annotated[str, doc("Source document id (`/v1/documents/{id}` has the full text).")]
     initiative: Annotated[
@@ -129,13 +137,8 @@ class MetricOut(msgspec.Struct):
             "Unicode code points, end exclusive",
         ),
     ]
-    notes: Annotated[list[str], doc("Curator notes: ambiguities, source defects, judgement calls.")]
-    null_reasons: Annotated[
-        dict[str, str], doc("Why each null field is null: field name → reason.")
-    ]
-
-
-MetricPage = page_struct("MetricPage", MetricOut, "A page of metrics.")
+    notes: NotesOut
+    null_reasons: NullReasonsOut
 
 
 t = table_of(Metric)
@@ -151,49 +154,38 @@ def _null_reasons(row: Row, unit: UnitTerm | None) -> dict[str, str]:
     return reasons
 
 
-def to_item(row: Row, _extras: Mapping[str, Any]) -> MetricOut:
-    unit = unit_term(row["unit"])
+def _unit(attribute: str) -> Callable[[Row], str | None]:
+    def get(row: Row) -> str | None:
+        unit = unit_term(row["unit"])
+        return None if unit is None else getattr(unit, attribute)
+
+    return get
+
+
+def _qualifier_code(row: Row) -> str | None:
     qualifier = qualifier_term(row["qualifier"])
-    return MetricOut(
-        id=row["id"],
-        subject=row["subject"],
-        subject_en=row["subject_en"],
-        kind=row["kind"],
-        # The stored decimal itself: service/web/wire.py prints it as an exact JSON number.
-        value=row["value"],
-        unit=row["unit"],
-        unit_code=unit.code if unit else None,
-        unit_label_en=unit.label_en if unit else None,
-        currency=unit.currency if unit else None,
-        raw=row["raw"],
-        qualifier=row["qualifier"],
-        qualifier_code=qualifier.code if qualifier else None,
-        cumulative=row["cumulative"],
-        period=row["period"],
-        period_kind=period_kind(row["period"]),
-        region=row["region_id"],
-        article=row["article_id"],
-        document=row["document_id"],
-        initiative=row["initiative_id"],
-        organisation=row["organisation_id"],
-        growth_of=row["growth_of_id"],
-        quote=row["quote"],
-        span=Span(row["span_start"], row["span_end"]),
-        notes=row["notes"],
-        null_reasons=_null_reasons(row, unit),
-    )
+    return None if qualifier is None else qualifier.code
 
 
-METRICS: ListSpec[MetricOut] = ListSpec(
-    resource="metrics",
-    item_type=MetricOut,
-    page_type=MetricPage,
-    table=t,
-    id_column=c.id,
-    columns=list(c),
-    to_item=to_item,
+CONVERT: dict[str, Callable[[Row], Any]] = {
+    # `value` is the stored decimal itself: service/web/wire.py prints it as an exact number.
+    "unit_code": _unit("code"),
+    "unit_label_en": _unit("label_en"),
+    "currency": _unit("currency"),
+    "qualifier_code": _qualifier_code,
+    "period_kind": lambda row: period_kind(row["period"]),
+    "span": span_of,
+    "null_reasons": lambda row: _null_reasons(row, unit_term(row["unit"])),
+}
+
+
+METRICS = list_spec(
+    "metrics",
+    MetricOut,
+    t,
+    convert=CONVERT,
     filters=[
-        FilterField("id", str, ("in",), "Metric id", column=c.id),
+        id_field(c.id, "Metric"),
         FilterField("article", str, KEY_OPS, "Article id", column=c.article_id, facet=True),
         FilterField("document", str, KEY_OPS, "Document id", column=c.document_id, facet=True),
         region_field(c.region_id),
@@ -216,16 +208,7 @@ METRICS: ListSpec[MetricOut] = ListSpec(
             "Id of the metric this change rate qualifies",
             column=c.growth_of_id,
         ),
-        FilterField(
-            "kind",
-            str,
-            ("eq", "in", "not"),
-            "Kind of figure",
-            column=c.kind,
-            enum=METRIC_KINDS,
-            example="money",
-            facet=True,
-        ),
+        vocabulary_field("kind", c.kind, METRIC_KINDS, "Kind of figure", "money"),
         FilterField(
             "unit",
             str,
@@ -286,16 +269,7 @@ METRICS: ListSpec[MetricOut] = ListSpec(
         SortKey("kind", c.kind, str),
         SortKey("subject", c.subject, str),
     ],
-    relations={
-        "article": Relation("article", "articles"),
-        "document": Relation("document", "documents"),
-        "region": Relation("region", "regions"),
-        "initiative": Relation("initiative", "initiatives"),
-        "organisation": Relation("organisation", "organisations"),
-        "growth_of": Relation("growth_of", "metrics"),
-    },
     searchable=True,
-    base_where=c.deleted_at.is_(None),
     default_sort="document,position",
 )
 

@@ -8,9 +8,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits, patch_type
-from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.declare import list_spec
+from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits
+from service.listing.declare import detail_loader, list_spec
 from service.listing.spec import (
     TEXT_OPS,
     FilterField,
@@ -21,7 +20,6 @@ from service.listing.spec import (
     region_field,
     vocabulary_field,
 )
-from service.listing.sql import fetch_item
 from service.models import (
     ArticleOrganisation,
     Initiative,
@@ -39,9 +37,9 @@ from service.resources.common import (
     RecordId,
     RegionRef,
     doc,
-    load_mentions,
+    mentions_of,
 )
-from service.resources.resource import Resource, SearchText, WriteSpec
+from service.resources.resource import Resource, SearchText, named_write
 
 ORGANISATION_KINDS = (
     "government",
@@ -135,16 +133,12 @@ async def load_roles(conn: AsyncConnection, organisation_id: str) -> list[RoleLi
     return [RoleLink(r.id, r.name, r.role) for r in rows]
 
 
-async def load_detail(conn: AsyncConnection, organisation_id: str) -> OrganisationDetail | None:
-    """The detail representation (also what writes return and the audit trail records)."""
-    item = await fetch_item(conn, ORGANISATIONS, organisation_id)
-    if item is None:
-        return None
-    return OrganisationDetail(
-        **msgspec.structs.asdict(item),
-        initiatives=await load_roles(conn, organisation_id),
-        mentions=await load_mentions(conn, mentions, "organisation_id", organisation_id, item.name),
-    )
+load_detail = detail_loader(
+    ORGANISATIONS,
+    OrganisationDetail,
+    initiatives=lambda conn, organisation_id, _item: load_roles(conn, organisation_id),
+    mentions=mentions_of(mentions, "organisation_id"),
+)
 
 
 # ---------------------------------------------------------------- writes
@@ -164,20 +158,8 @@ class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
     null_reasons: NullReasons = {}
 
 
-def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
-    return unique_name_problems("organisation", record, ctx, record_id)
-
-
-WRITE = WriteSpec(
-    in_type=OrganisationIn,
-    patch_type=patch_type(OrganisationIn, "OrganisationPatch"),
-    kinds=ORGANISATION_KINDS,
-    nullable=("name_en", "region", "parent"),
-    required_text=("name",),
-    slug_field="name",
-    references={"region": "region", "parent": "organisation"},
-    referrers=(("metric", "organisation_id"), ("organisation", "parent_id")),
-    rules=write_rules,
+WRITE = named_write(
+    "organisation", OrganisationIn, ORGANISATION_KINDS, ("name_en", "region", "parent")
 )
 
 

@@ -10,9 +10,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.listing.declare import list_spec
+from service.listing.declare import detail_loader, list_spec
 from service.listing.spec import REQUIRED_TEXT_OPS, FilterField, SortKey, id_field, linked_field
-from service.listing.sql import fetch_item
 from service.models import Organisation, Person, PersonMention, PersonOrganisation, table_of
 from service.resources.common import (
     AliasesOut,
@@ -23,7 +22,7 @@ from service.resources.common import (
     QuotedMention,
     RecordId,
     doc,
-    load_mentions,
+    mentions_of,
 )
 from service.resources.resource import Resource, Rows, SearchText, SeedSource
 
@@ -100,14 +99,7 @@ PEOPLE = list_spec(
 )
 
 
-async def load_detail(conn: AsyncConnection, person_id: str) -> PersonDetail | None:
-    item = await fetch_item(conn, PEOPLE, person_id)
-    if item is None:
-        return None
-    return PersonDetail(
-        **msgspec.structs.asdict(item),
-        mentions=await load_mentions(conn, mentions, "person_id", person_id, item.name),
-    )
+load_detail = detail_loader(PEOPLE, PersonDetail, mentions=mentions_of(mentions, "person_id"))
 
 
 # ---------------------------------------------------------------- curated in seed/pending

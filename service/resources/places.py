@@ -11,7 +11,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.listing.declare import list_spec
+from service.listing.declare import detail_loader, list_spec
 from service.listing.spec import (
     REQUIRED_TEXT_OPS,
     FilterField,
@@ -22,7 +22,6 @@ from service.listing.spec import (
     region_field,
     vocabulary_field,
 )
-from service.listing.sql import fetch_item
 from service.models import Place, PlaceLink, PlaceMention, table_of
 from service.resources.common import (
     AliasesOut,
@@ -35,7 +34,7 @@ from service.resources.common import (
     RegionRef,
     Span,
     doc,
-    load_mentions,
+    mentions_of,
 )
 from service.resources.resource import Resource, Rows, SearchText, SeedSource
 
@@ -138,15 +137,12 @@ async def load_placed(conn: AsyncConnection, place_id: str) -> list[PlacedRecord
     ]
 
 
-async def load_detail(conn: AsyncConnection, place_id: str) -> PlaceDetail | None:
-    item = await fetch_item(conn, PLACES, place_id)
-    if item is None:
-        return None
-    return PlaceDetail(
-        **msgspec.structs.asdict(item),
-        mentions=await load_mentions(conn, mentions, "place_id", place_id, item.name),
-        records=await load_placed(conn, place_id),
-    )
+load_detail = detail_loader(
+    PLACES,
+    PlaceDetail,
+    mentions=mentions_of(mentions, "place_id"),
+    records=lambda conn, place_id, _item: load_placed(conn, place_id),
+)
 
 
 # ---------------------------------------------------------------- curated in seed/pending

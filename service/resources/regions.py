@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.listing.declare import list_spec
+from service.listing.declare import detail_loader, list_spec
 from service.listing.spec import (
     KEY_OPS,
     TEXT_OPS,
@@ -18,7 +17,6 @@ from service.listing.spec import (
     region_filter,
     vocabulary_field,
 )
-from service.listing.sql import fetch_item
 from service.models import Region, table_of
 from service.resources.common import AliasesOut, NameAsWritten, NullReasonsOut, RecordId, doc
 from service.resources.resource import Resource
@@ -72,8 +70,7 @@ REGIONS = list_spec(
 )
 
 
-async def load_detail(conn: AsyncConnection, region_id: str) -> RegionOut | None:
-    return await fetch_item(conn, REGIONS, region_id)
+load_detail = detail_loader(REGIONS, RegionOut)
 
 
 RESOURCE = Resource(

@@ -12,7 +12,8 @@ import msgspec
 from litestar import Controller
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.curation.rules import Context, Problems, Wire
+from service.curation.bodies import patch_type
+from service.curation.rules import Context, Problems, Wire, unique_name_problems
 from service.listing.controller import read_controller
 from service.listing.spec import ListSpec
 
@@ -56,6 +57,32 @@ class WriteSpec:
     derived: Callable[[Wire, Context], dict[str, Any]] | None = None
     # A new record gets `position` after the last one with the same value of this column.
     position_in: str | None = None
+
+
+def named_write(
+    singular: str,
+    in_type: type[msgspec.Struct],
+    kinds: tuple[str, ...],
+    nullable: tuple[str, ...],
+) -> WriteSpec:
+    """How a record known by its unique `name` is written (organisations, initiatives): its id
+    is the name's pinyin slug unless given, its `parent` is a record of its own kind, and
+    metrics and its children refer to it (a delete they block)."""
+
+    def rules(record: Wire, ctx: Context, record_id: str) -> Problems:
+        return unique_name_problems(singular, record, ctx, record_id)
+
+    return WriteSpec(
+        in_type=in_type,
+        patch_type=patch_type(in_type, in_type.__name__.removesuffix("In") + "Patch"),
+        kinds=kinds,
+        nullable=nullable,
+        required_text=("name",),
+        slug_field="name",
+        references={"region": "region", "parent": singular},
+        referrers=(("metric", f"{singular}_id"), (singular, "parent_id")),
+        rules=rules,
+    )
 
 
 Rows = dict[str, list[dict[str, Any]]]
