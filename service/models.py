@@ -416,6 +416,73 @@ class PlaceLink(SQLModel, table=True):
     span_end: int
 
 
+# ---------------------------------------------------------------- recognitions and typed relations
+
+
+@in_dataset
+class Recognition(SQLModel, table=True):
+    """An award, listing or status the text says a record received (national typical case …)."""
+
+    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    what: str = Field(sa_type=text_type(120), index=True)
+    kind: str = Field(sa_type=text_type(30), index=True)
+    level: str = Field(sa_type=text_type(20), index=True)
+    awarder_id: str | None = _fk("organisation.id")
+    awarded: str | None = Field(default=None, sa_type=text_type(20))
+    notes: list[str] = _json([])
+    null_reasons: dict[str, str] = _json({})
+
+
+@in_dataset
+class RecognitionRecipient(SQLModel, table=True):
+    """Who received a recognition: a record of any resource."""
+
+    __tablename__ = "recognition_recipient"
+
+    recognition_id: str = Field(
+        foreign_key="recognition.id", primary_key=True, sa_type=text_type(ID_LENGTH)
+    )
+    resource: str = Field(primary_key=True, sa_type=text_type(20))
+    record_id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH), index=True)
+
+
+@in_dataset
+class RecognitionMention(SQLModel, table=True):
+    """Every place an article names the recognition: the verbatim quote and its span."""
+
+    __tablename__ = "recognition_mention"
+
+    recognition_id: str = Field(
+        foreign_key="recognition.id", primary_key=True, sa_type=text_type(ID_LENGTH)
+    )
+    article_id: str = Field(
+        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
+    )
+    span_start: int = Field(primary_key=True)
+    span_end: int
+    quote: str = Field(sa_type=sa.Text)
+
+
+@in_dataset
+class OrganisationRelation(SQLModel, table=True):
+    """A typed relation the text states between an organisation and a record: it builds, runs,
+    endorses or funds an initiative, is the subject or the source of a figure …"""
+
+    __tablename__ = "organisation_relation"
+
+    organisation_id: str = Field(
+        foreign_key="organisation.id", primary_key=True, sa_type=text_type(ID_LENGTH)
+    )
+    resource: str = Field(primary_key=True, sa_type=text_type(20))
+    record_id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH), index=True)
+    role: str = Field(primary_key=True, sa_type=text_type(30), index=True)
+    document_id: str = _fk("document.id", nullable=False)
+    quote: str = Field(sa_type=sa.Text)
+    span_start: int
+    span_end: int
+    note: str | None = Field(default=None, sa_type=sa.Text)
+
+
 class ApiKey(SQLModel, table=True):
     """A curator's bearer key (`python -m service.keys`). Only the token's SHA-256 is stored."""
 

@@ -47,6 +47,7 @@ RESOURCES = [
     "organisations",
     "people",
     "places",
+    "recognitions",
     "regions",
 ]
 MAX_FACET_VALUES = 50
@@ -63,6 +64,7 @@ SEARCH_FIELDS = {
     "metrics": ("subject", "subject_en", "raw", "quote"),
     "people": ("name", "aliases", "titles"),
     "places": ("name", "aliases"),
+    "recognitions": ("what",),
 }
 # The code of each unit and qualifier in the curated data, as README "Numbers and codes" and
 # `/v1/meta` `vocabularies` state them (written out here, not read from the service).
@@ -197,6 +199,26 @@ class Oracle:
             )
             for p in places["places"]
         ]
+        recognitions = yaml.safe_load((pending / "recognitions.yaml").read_text(encoding="utf-8"))
+        self.resources["recognitions"] = [
+            Record(
+                r["id"],
+                {k: r.get(k) for k in ("id", "what", "kind", "level")}
+                | {"awarder": (r.get("awarder") or {}).get("id")},
+                {
+                    "recipient": frozenset(x["id"] for x in r["recipients"]),
+                    "article": frozenset(m["article"] for m in r["mentions"]),
+                },
+            )
+            for r in recognitions["recognitions"]
+        ]
+        roles = self.role_rows.setdefault("organisation_relation_roles", set())
+        for name, key, target in (
+            ("organisation-roles.yaml", "organisation_roles", lambda r: r["target"]["id"]),
+            ("metric-organisations.yaml", "metric_organisations", lambda r: r["metric"]),
+        ):
+            for r in yaml.safe_load((pending / name).read_text(encoding="utf-8"))[key]:
+                roles.add((r["organisation"], target(r), r["role"]))
 
     def _load_page(self, page: Mapping[str, Any]) -> None:
         doc = page["document"]

@@ -80,6 +80,8 @@ ENUMERATIONS = {
     "initiative_kinds": ("initiatives", "kind"),
     "region_levels": ("regions", "level"),
     "place_kinds": ("places", "kind"),
+    "recognition_kinds": ("recognitions", "kind"),
+    "recognition_levels": ("recognitions", "level"),
 }
 
 

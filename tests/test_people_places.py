@@ -33,7 +33,7 @@ async def article_documents(client: Client) -> dict[str, str]:
     return {a["id"]: a["document"] for a in await all_pages(client, "/v1/articles")}
 
 
-@pytest.mark.parametrize("resource", ["people", "places"])
+@pytest.mark.parametrize("resource", ["people", "places", "recognitions"])
 async def test_every_mention_is_the_source_text_at_its_span(client: Client, resource: str) -> None:
     texts, documents = await document_texts(client), await article_documents(client)
     records = await all_pages(client, f"/v1/{resource}")
@@ -68,6 +68,46 @@ async def test_place_detail_lists_what_the_text_places_there(client: Client) -> 
         span = record["span"]
         assert texts[documents[record["article"]]][span["start"] : span["end"]] == record["quote"]
         await get_json(client, f"/v1/{record['resource']}/{record['id']}")  # each one resolves
+
+
+async def test_recognitions_name_their_recipients(client: Client) -> None:
+    body = await get_json(client, "/v1/recognitions?recipient=liu-dong-gong-xiao-gong-fu-che")
+    assert {r["id"] for r in body["data"]} == {
+        "quan-guo-xian-yu-liu-tong-liu-da-dian-xing-an-li",
+        "quan-guo-nong-ye-she-hui-hua-fu-wu-dian-xing-an-li",
+    }
+    for recognition in await all_pages(client, "/v1/recognitions"):
+        assert recognition["recipients"], recognition["id"]
+        for ref in recognition["recipients"]:
+            await get_json(client, f"/v1/{ref['resource']}/{ref['id']}")
+        if recognition["awarder"] is None:
+            assert "awarder" in recognition["null_reasons"], recognition["id"]
+
+
+async def test_organisation_relations_are_typed_and_quoted(client: Client) -> None:
+    texts = await document_texts(client)
+    seen_roles = set()
+    for organisation in await all_pages(client, "/v1/organisations"):
+        detail = await get_json(client, f"/v1/organisations/{organisation['id']}")
+        for relation in detail["relations"]:
+            span = relation["span"]
+            assert texts[relation["document"]][span["start"] : span["end"]] == relation["quote"]
+            await get_json(client, f"/v1/{relation['resource']}/{relation['id']}")
+            seen_roles.add((relation["resource"], relation["role"]))
+    assert {
+        ("initiatives", "endorser"),
+        ("metrics", "subject"),
+        ("metrics", "source"),
+    } <= seen_roles
+    alliance = await get_json(client, "/v1/organisations/long-quan-shou-hu-hong-se-gen-mai")
+    assert {
+        "resource": "initiatives",
+        "id": "ting-jin-zhi-lu-shi-fan-dai",
+        "role": "lead",
+    }.items() <= alliance["relations"][0].items() or any(
+        (r["id"], r["role"]) == ("ting-jin-zhi-lu-shi-fan-dai", "lead")
+        for r in alliance["relations"]
+    )
 
 
 async def test_a_null_parent_says_why(client: Client) -> None:
@@ -115,6 +155,9 @@ def seed_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
         ("people.yaml", "name: 刘伟", 'name: "刘\\0伟"', "control character"),
         ("place-links.yaml", "id: mao-zhen-xing-nian-ling", "id: nope", "unknown metrics record"),
         ("people.yaml", "  titles:\n", "  title:\n", "people.yaml:people"),
+        ("organisation-roles.yaml", "  role: endorser", "  role: admirer", "organisation_roles"),
+        ("recognitions.yaml", "  level: national", "  level: galactic", "recognitions.yaml"),
+        ("metric-organisations.yaml", "  role: subject", "  role: object", "metric_organisations"),
     ],
 )
 def test_the_loader_names_file_record_and_rule(

@@ -32,6 +32,7 @@ RELATION_TARGETS = {
     "initiative": "initiatives",
     "organisation": "organisations",
     "growth_of": "metrics",
+    "awarder": "organisations",
 }
 
 

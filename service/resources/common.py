@@ -43,12 +43,12 @@ def span_of(row: Mapping[str, Any]) -> Span:
 
 
 def mentions_of(
-    link: sa.Table, owner_fk: str
+    link: sa.Table, owner_fk: str, name_field: str = "name"
 ) -> Callable[[AsyncConnection, str, Any], Awaitable[list[Mention]]]:
-    """A detail part: every mention of the record (`load_mentions`)."""
+    """A detail part: every mention of the record (`load_mentions`), named by `name_field`."""
 
     async def part(conn: AsyncConnection, record_id: str, item: Any) -> list[Mention]:
-        return await load_mentions(conn, link, owner_fk, record_id, item.name)
+        return await load_mentions(conn, link, owner_fk, record_id, getattr(item, name_field))
 
     return part
 

@@ -41,8 +41,10 @@ from service.resources.organisations import (
     ROLES,
 )
 from service.resources.places import PLACE_KINDS, PLACES
+from service.resources.recognitions import LEVELS, RECOGNITION_KINDS, RECOGNITIONS
 from service.resources.regions import REGION_LEVELS, REGIONS
 from service.resources.registry import RESOURCES
+from service.resources.relations import RELATION_ROLES, relations
 from service.web.errors import COMMON_ERRORS
 from service.web.wire import to_plain_json
 
@@ -116,6 +118,9 @@ class Enumerations(msgspec.Struct):
     contributor_roles: list[EnumValue]
     region_levels: list[EnumValue]
     place_kinds: list[EnumValue]
+    recognition_kinds: list[EnumValue]
+    recognition_levels: list[EnumValue]
+    organisation_relation_roles: list[EnumValue]
 
 
 class UnitDoc(msgspec.Struct):
@@ -399,6 +404,7 @@ async def enumerations(conn: AsyncConnection) -> Enumerations:
     metric = table_of(Metric).c
     credits = table_of(ArticleContributor).c
     roles = table_of(InitiativeOrganisation).c
+    recognition = RECOGNITIONS.table.c
     return Enumerations(
         metric_kinds=_declared(METRIC_KINDS, await _counts(conn, metric.kind)),
         metric_units=_observed(await _counts(conn, metric.unit)),
@@ -412,6 +418,11 @@ async def enumerations(conn: AsyncConnection) -> Enumerations:
         contributor_roles=_declared(CONTRIBUTOR_ROLES, await _counts(conn, credits.role)),
         region_levels=_declared(REGION_LEVELS, await _counts(conn, REGIONS.table.c.level)),
         place_kinds=_declared(PLACE_KINDS, await _counts(conn, PLACES.table.c.kind)),
+        recognition_kinds=_declared(RECOGNITION_KINDS, await _counts(conn, recognition.kind)),
+        recognition_levels=_declared(LEVELS, await _counts(conn, recognition.level)),
+        organisation_relation_roles=_declared(
+            RELATION_ROLES, await _counts(conn, relations.c.role)
+        ),
     )
 
 

@@ -39,6 +39,7 @@ from service.resources.common import (
     doc,
     mentions_of,
 )
+from service.resources.relations import SEEDS, TypedRelation, load_relations
 from service.resources.resource import Resource, SearchText, named_write
 
 ORGANISATION_KINDS = (
@@ -83,6 +84,10 @@ class OrganisationDetail(OrganisationOut):
     """An organisation with its initiatives and every article mention (quote + span)."""
 
     initiatives: Annotated[list[RoleLink], doc("Initiatives it takes part in, with its role.")]
+    relations: Annotated[
+        list[TypedRelation],
+        doc("What it is to initiatives and figures (builder, endorser, source …), each quoted."),
+    ]
     mentions: MentionsOut
 
 
@@ -137,6 +142,7 @@ load_detail = detail_loader(
     ORGANISATIONS,
     OrganisationDetail,
     initiatives=lambda conn, organisation_id, _item: load_roles(conn, organisation_id),
+    relations=load_relations,
     mentions=mentions_of(mentions, "organisation_id"),
 )
 
@@ -172,4 +178,5 @@ RESOURCE = Resource(
     example_id="tai-long-yin-hang-li-shui-fen-hang",
     search=SearchText("name", ("name_en", "aliases")),
     write=WRITE,
+    seed=SEEDS,
 )

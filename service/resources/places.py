@@ -36,6 +36,7 @@ from service.resources.common import (
     doc,
     mentions_of,
 )
+from service.resources.links import live_records
 from service.resources.resource import Resource, Rows, SearchText, SeedSource
 
 PlaceKind = Literal[
@@ -113,23 +114,9 @@ PLACES = list_spec(
 
 async def load_placed(conn: AsyncConnection, place_id: str) -> list[PlacedRecord]:
     """The records placed here that are live (a soft-deleted one is not shown)."""
-    from service.resources.registry import BY_NAME  # the registry imports this module
-
-    rows = list(
-        await conn.execute(
-            sa.select(links)
-            .where(links.c.place_id == place_id)
-            .order_by(links.c.resource, links.c.record_id)
-        )
-    )
-    live: set[tuple[str, str]] = set()
-    for name in {r.resource for r in rows}:
-        table = BY_NAME[name].spec.table
-        ids = [r.record_id for r in rows if r.resource == name]
-        found = await conn.execute(
-            sa.select(table.c.id).where(table.c.id.in_(ids), table.c.deleted_at.is_(None))
-        )
-        live.update((name, i) for i in found.scalars())
+    stmt = sa.select(links).where(links.c.place_id == place_id)
+    rows = list(await conn.execute(stmt.order_by(links.c.resource, links.c.record_id)))
+    live = await live_records(conn, ((r.resource, r.record_id) for r in rows))
     return [
         PlacedRecord(r.resource, r.record_id, r.article_id, r.quote, Span(r.span_start, r.span_end))
         for r in rows

@@ -11,6 +11,7 @@ from service.resources import (
     organisations,
     people,
     places,
+    recognitions,
     regions,
 )
 from service.resources.resource import Resource
@@ -23,6 +24,7 @@ RESOURCES: tuple[Resource, ...] = (
     organisations.RESOURCE,
     people.RESOURCE,
     places.RESOURCE,
+    recognitions.RESOURCE,
     regions.RESOURCE,
     documents.RESOURCE,
 )

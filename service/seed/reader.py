@@ -246,9 +246,10 @@ def _check_seeded(reading: Reading) -> None:
     ctx = Facts.of_tables(reading.tables, reading.sources)
     article_document = {a["id"]: a["document_id"] for a in reading.tables["article"]}
     for where, table, row in reading.seeded:
-        if "quote" in row and row.get("article_id") in article_document:
+        document = row.get("document_id") or article_document.get(row.get("article_id"))
+        if "quote" in row and document is not None:
             span = [row["span_start"], row["span_end"]]
-            reading.check_span(article_document[row["article_id"]], row["quote"], span, where)
+            reading.check_span(document, row["quote"], span, where)
         for column in SQLModel.metadata.tables[table].columns:
             for key in column.foreign_keys:
                 target, value = key.column.table.name, row.get(column.name)

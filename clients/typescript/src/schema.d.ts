@@ -493,6 +493,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/recognitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List recognitions */
+        get: operations["listRecognitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recognitions/{recognition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a recognition with every mention */
+        get: operations["getRecognition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/regions": {
         parameters: {
             query?: never;
@@ -938,7 +972,10 @@ export interface components {
             metric_qualifiers: components["schemas"]["EnumValue"][];
             metric_units: components["schemas"]["EnumValue"][];
             organisation_kinds: components["schemas"]["EnumValue"][];
+            organisation_relation_roles: components["schemas"]["EnumValue"][];
             place_kinds: components["schemas"]["EnumValue"][];
+            recognition_kinds: components["schemas"]["EnumValue"][];
+            recognition_levels: components["schemas"]["EnumValue"][];
             region_levels: components["schemas"]["EnumValue"][];
         };
         /** FacetValue */
@@ -1302,6 +1339,8 @@ export interface components {
             parent: string | null;
             /** @description Region id (`/v1/regions/{id}`). */
             region: string | null;
+            /** @description What it is to initiatives and figures (builder, endorser, source …), each quoted. */
+            relations: components["schemas"]["TypedRelation"][];
         };
         /** OrganisationIn */
         OrganisationIn: {
@@ -1574,6 +1613,89 @@ export interface components {
             /** @constant */
             status: "ok";
         };
+        /** RecognitionDetail */
+        RecognitionDetail: {
+            /** @description When it was given, as far as the text says (a year). */
+            awarded: string | null;
+            /** @description Organisation that gave it (`/v1/organisations/{id}`), where named. */
+            awarder: string | null;
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Kind of recognition; see `enumerations.recognition_kinds`. */
+            kind: string;
+            /** @description Level: international, national, provincial or municipal. */
+            level: string;
+            /** @description Every article mention, each with its quote and span. */
+            mentions: components["schemas"]["Mention"][];
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons: {
+                [key: string]: string;
+            };
+            /** @description The records that received it. */
+            recipients: components["schemas"]["RecordRef"][];
+            /** @description The recognition as written (全国县域流通六大典型案例 …). */
+            what: string;
+        };
+        /**
+         * RecognitionOut
+         * @example {
+         *       "awarded": null,
+         *       "awarder": null,
+         *       "id": "quan-guo-nong-ye-she-hui-hua-fu-wu-dian-xing-an-li",
+         *       "kind": "typical_case",
+         *       "level": "national",
+         *       "notes": [
+         *         "Named on both pages (the 2022-12 page in title marks, for 流动供销致富车)."
+         *       ],
+         *       "null_reasons": {
+         *         "awarded": "先后 (successively) before the 2022-08 report; no date is given.",
+         *         "awarder": "The text does not name who awarded it."
+         *       },
+         *       "recipients": [],
+         *       "what": "全国农业社会化服务典型案例"
+         *     }
+         */
+        RecognitionOut: {
+            /** @description When it was given, as far as the text says (a year). */
+            awarded: string | null;
+            /** @description Organisation that gave it (`/v1/organisations/{id}`), where named. */
+            awarder: string | null;
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Kind of recognition; see `enumerations.recognition_kinds`. */
+            kind: string;
+            /** @description Level: international, national, provincial or municipal. */
+            level: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons: {
+                [key: string]: string;
+            };
+            /** @description The records that received it. */
+            recipients: components["schemas"]["RecordRef"][];
+            /** @description The recognition as written (全国县域流通六大典型案例 …). */
+            what: string;
+        };
+        /** RecognitionPage */
+        RecognitionPage: {
+            data: components["schemas"]["RecognitionOut"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
+        /** RecordRef */
+        RecordRef: {
+            /** @description The record's id. */
+            id: string;
+            /** @description Resource name (`initiatives`, `metrics` …). */
+            resource: string;
+        };
         /**
          * RegionOut
          * @example {
@@ -1656,7 +1778,7 @@ export interface components {
             snippet: string;
             title: string;
             /** @enum {string} */
-            type: "articles" | "initiatives" | "metrics" | "organisations" | "people" | "places";
+            type: "articles" | "initiatives" | "metrics" | "organisations" | "people" | "places" | "recognitions";
         };
         /** SearchPage */
         SearchPage: {
@@ -1701,6 +1823,22 @@ export interface components {
             /** @enum {string} */
             kind: "exact" | "estimated" | "none";
             value: number | null;
+        };
+        /** TypedRelation */
+        TypedRelation: {
+            /** @description Source document id of the quote. */
+            document: string;
+            /** @description The record's id (`/v1/{resource}/{id}`). */
+            id: string;
+            /** @description Curator note on the reading, where one is needed. */
+            note: string | null;
+            /** @description Verbatim text stating the relation. */
+            quote: string;
+            /** @description `initiatives`, `organisations` or `metrics`. */
+            resource: string;
+            /** @description Role; see `enumerations.organisation_relation_roles`. */
+            role: string;
+            span: components["schemas"]["Span"];
         };
         /** UnitDoc */
         UnitDoc: {
@@ -5653,7 +5791,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "initiatives" | "mentions")[];
+                fields?: ("id" | "name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "initiatives" | "relations" | "mentions")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
             };
@@ -6790,6 +6928,284 @@ export interface operations {
             };
         };
     };
+    listRecognitions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to the filters, search and sort it was issued for; reusing it with others is a 400. */
+                cursor?: string;
+                /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `what`, `level`, `kind`. The id is always the final tie-breaker. Default `what`. */
+                sort?: string;
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
+                /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "what" | "kind" | "level" | "awarder" | "awarded" | "recipients" | "notes" | "null_reasons")[];
+                /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
+                expand?: ("awarder" | "awarder.region" | "awarder.parent")[];
+                /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
+                facet?: ("kind" | "level" | "awarder")[];
+                /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). The list keeps its `sort` (default or given); for hits ranked by relevance use `/v1/search` (with `type=`). */
+                q?: string;
+                /** @description Recognition id — is one of (comma-separated list). */
+                id__in?: string[];
+                /** @description Kind of recognition — equals. Example: `typical_case`. */
+                kind?: "typical_case" | "best_application" | "excellent_case" | "excellent_application" | "annual_case" | "listing" | "shortlist" | "recommendation" | "publication" | "grade" | "heritage_status";
+                /** @description Kind of recognition — is one of (comma-separated list). Example: `typical_case`. */
+                kind__in?: ("typical_case" | "best_application" | "excellent_case" | "excellent_application" | "annual_case" | "listing" | "shortlist" | "recommendation" | "publication" | "grade" | "heritage_status")[];
+                /** @description Kind of recognition — differs from (rows where the field is null are included). */
+                kind__not?: "typical_case" | "best_application" | "excellent_case" | "excellent_application" | "annual_case" | "listing" | "shortlist" | "recommendation" | "publication" | "grade" | "heritage_status";
+                /** @description Level — equals. Example: `national`. */
+                level?: "international" | "national" | "provincial" | "municipal";
+                /** @description Level — is one of (comma-separated list). Example: `national`. */
+                level__in?: ("international" | "national" | "provincial" | "municipal")[];
+                /** @description Level — differs from (rows where the field is null are included). */
+                level__not?: "international" | "national" | "provincial" | "municipal";
+                /** @description Organisation id of the awarder — equals. */
+                awarder?: string;
+                /** @description Organisation id of the awarder — is one of (comma-separated list). */
+                awarder__in?: string[];
+                /** @description Organisation id of the awarder — differs from (rows where the field is null are included). */
+                awarder__not?: string;
+                /** @description Organisation id of the awarder — is null (`true`) or not null (`false`). */
+                awarder__isnull?: boolean;
+                /** @description Id of a record that received it (any resource) — equals. Example: `liu-dong-gong-xiao-gong-fu-che`. */
+                recipient?: string;
+                /** @description Id of a record that received it (any resource) — is one of (comma-separated list). Example: `liu-dong-gong-xiao-gong-fu-che`. */
+                recipient__in?: string[];
+                /** @description Id of a record that received it (any resource) — differs from (rows where the field is null are included). */
+                recipient__not?: string;
+                /** @description The recognition as written — equals. */
+                what?: string;
+                /** @description The recognition as written — is one of (comma-separated list). */
+                what__in?: string[];
+                /** @description The recognition as written — differs from (rows where the field is null are included). */
+                what__not?: string;
+                /** @description The recognition as written — contains (case-insensitive for Latin letters). */
+                what__contains?: string;
+                /** @description The recognition as written — starts with (case-insensitive for Latin letters). */
+                what__startswith?: string;
+                /** @description Named in this article — equals. */
+                article?: string;
+                /** @description Named in this article — is one of (comma-separated list). */
+                article__in?: string[];
+                /** @description Named in this article — differs from (rows where the field is null are included). */
+                article__not?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecognitionPage"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRecognition: {
+        parameters: {
+            query?: {
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "what" | "kind" | "level" | "awarder" | "awarded" | "recipients" | "notes" | "null_reasons" | "mentions")[];
+                /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
+                expand?: ("awarder" | "awarder.region" | "awarder.parent")[];
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
+                recognition_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecognitionDetail"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No record with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listRegions: {
         parameters: {
             query?: {
@@ -7070,7 +7486,7 @@ export interface operations {
                 /** @description Order of the hits: comma-separated keys, `-` for descending. Default `-score` (most relevant first); `type` or `title` instead. The hit's type and id always break ties. */
                 sort?: string;
                 /** @description Only these resource types (comma-separated). */
-                type?: ("articles" | "initiatives" | "metrics" | "organisations" | "people" | "places")[];
+                type?: ("articles" | "initiatives" | "metrics" | "organisations" | "people" | "places" | "recognitions")[];
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 /** @description Opaque cursor from `page.next_cursor`/`prev_cursor`, bound to the query. */
