@@ -24,6 +24,7 @@ from sqlmodel import SQLModel
 
 from service.curation.bodies import wire_dict
 from service.curation.fields import FieldMap, wire_value
+from service.curation.figures import problem_line
 from service.curation.index import search_entries
 from service.curation.rules import (
     SLUG,
@@ -388,7 +389,7 @@ def _check(reading: Reading) -> None:
             wire, ctx, kinds=write.kinds, nullable=write.nullable, references=write.references
         )
         problems += write.rules(wire, ctx, wire["id"])
-        reading.problems += [f"{where}: {name}: {reason}" for name, reason in problems]
+        reading.problems += [problem_line(where, name, reason) for name, reason in problems]
         if write.derived is not None:
             row.update(write.derived(wire, ctx))
     for kind in ("region", "document"):
