@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from service.curation.figures import metric_problems  # noqa: E402
 from service.curation.rules import Facts  # noqa: E402
 from service.seed import SLUG, Curated, SeedError, read_curated, span_problem, squash  # noqa: E402
+from service.seed.report import EXCLUSION_REASONS, quoted_spans  # noqa: E402
 
 PENDING = Path(__file__).resolve().parent
 ORG_ROLES = {
@@ -46,26 +47,8 @@ RECOGNITION_KINDS = {
     "heritage_status",
 }  # fmt: skip
 LEVELS = {"international", "national", "provincial", "municipal"}
-EXCLUSION_REASONS = {
-    "speech", "question", "slogan", "metaphor", "term", "series", "variety", "spirit",
-    "collective_label",
-}  # fmt: skip
 NORMALISED = {"名": "人", "人": "人", "个月": "月"}
 QUOTE_MARKS = "“”‘’"
-PAIRS = {"“": "”", "‘": "’", "《": "》"}
-
-
-def quoted_spans(text: str) -> list[tuple[int, int]]:
-    """Every “…”, ‘…’ and 《…》 span, nested ones included; an unclosed mark as the mark alone."""
-    out: list[tuple[int, int]] = []
-    stack: list[tuple[str, int]] = []
-    for i, ch in enumerate(text):
-        if ch in PAIRS:
-            stack.append((ch, i))
-        elif stack and ch == PAIRS[stack[-1][0]]:
-            out.append((stack.pop()[1], i + 1))
-    out += [(start, start + 1) for _, start in stack]
-    return sorted(out)
 
 
 def display_form(name: str) -> str:

@@ -59,6 +59,7 @@ class Curated:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     exclusions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     metric_raw: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    seed_dir: Path = SEED_DIR  # where the report finds seed/pending/quoted-names.yaml
 
 
 # Keys of a YAML record that are relation lists, read apart from the record's own body.
@@ -146,7 +147,7 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
     if reading.problems:
         raise SeedError(reading.problems)
     tables = _tables(reading)
-    return Curated(reading.sources, tables, reading.exclusions, _metric_raw(tables))
+    return Curated(reading.sources, tables, reading.exclusions, _metric_raw(tables), seed_dir)
 
 
 # ---------------------------------------------------------------- regions and documents
