@@ -6,7 +6,9 @@ Every quote must be the source text at its span (the loader's own check, importe
 service.seed), every reference must name an existing record, every role and kind must be in its
 vocabulary, and the coverage lists must be complete (every quotation span of both sources in
 quoted-names.yaml, every metric in metric-facets.yaml, every curated organisation link typed in
-organisation-roles.yaml). Prints one line per problem, naming file, record and rule; exit 1 if any.
+organisation-roles.yaml), and the figure rules of seed/FORMAT.md hold (imported from the service,
+service/curation/figures.py, which the loader and the write API enforce). Prints one line per
+problem, naming file, record and rule; exit 1 if any.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from service.seed import SLUG, Curated, read_curated, span_problem, squash  # noqa: E402
+from service.curation.figures import metric_problems  # noqa: E402
+from service.curation.rules import Facts  # noqa: E402
+from service.seed import SLUG, Curated, SeedError, read_curated, span_problem, squash  # noqa: E402
+from service.seed.report import EXCLUSION_REASONS, quoted_spans  # noqa: E402
 
 PENDING = Path(__file__).resolve().parent
 ORG_ROLES = {
@@ -42,26 +47,8 @@ RECOGNITION_KINDS = {
     "heritage_status",
 }  # fmt: skip
 LEVELS = {"international", "national", "provincial", "municipal"}
-EXCLUSION_REASONS = {
-    "speech", "question", "slogan", "metaphor", "term", "series", "variety", "spirit",
-    "collective_label",
-}  # fmt: skip
 NORMALISED = {"名": "人", "人": "人", "个月": "月"}
 QUOTE_MARKS = "“”‘’"
-PAIRS = {"“": "”", "‘": "’", "《": "》"}
-
-
-def quoted_spans(text: str) -> list[tuple[int, int]]:
-    """Every “…”, ‘…’ and 《…》 span, nested ones included; an unclosed mark as the mark alone."""
-    out: list[tuple[int, int]] = []
-    stack: list[tuple[str, int]] = []
-    for i, ch in enumerate(text):
-        if ch in PAIRS:
-            stack.append((ch, i))
-        elif stack and ch == PAIRS[stack[-1][0]]:
-            out.append((stack.pop()[1], i + 1))
-    out += [(start, start + 1) for _, start in stack]
-    return sorted(out)
 
 
 def display_form(name: str) -> str:
@@ -390,110 +377,14 @@ def check_quoted_names(c: Checker, extra: dict[str, set[str]]) -> None:
 
 # ---------------------------------------------------------------- rules on the curated metrics
 
-SENTENCE_END = "。；;！!？?"
-RATE_MARKERS = ("每", "人均", "亩均", "月均", "年均", "日均")
-PLACE_UNITS = {"县", "市", "区", "乡", "镇", "村"}
-_VALUE = r"(null|[0-9\u4e00-\u9fff%./]+)"
-NOTE_FIELD = re.compile(
-    rf"\b(raw|unit|qualifier) is {_VALUE}|(?:^|[;:] )(raw|unit|qualifier) {_VALUE}"
-)
-
-
-def raw_position(text: str, m: dict[str, Any]) -> int:
-    """Where the metric's raw figure starts in the source (layout whitespace allowed inside it)."""
-    pattern = r"\s*".join(re.escape(ch) for ch in squash(m["raw"]))
-    hit = re.compile(pattern).search(text, m["span_start"], m["span_end"])
-    return hit.start() if hit else m["span_start"]
-
-
-def sentence_bounds(text: str, pos: int, joined: list[tuple[int, int]]) -> tuple[int, int]:
-    """The sentence around pos: between sentence-final punctuation or paragraph breaks that are
-    not layout splits (the article's `repairs` spans)."""
-
-    def is_end(i: int) -> bool:
-        if text[i] in SENTENCE_END:
-            return True
-        return text[i] == "\n" and not any(s <= i < e for s, e in joined)
-
-    start = pos
-    while start > 0 and not is_end(start - 1):
-        start -= 1
-    end = pos
-    while end < len(text) and not is_end(end):
-        end += 1
-    return start, end
-
 
 def check_metric_rules(c: Checker) -> None:
-    """FORMAT.md Rules on figures: cumulative, one period per list, rates, units, notes."""
-    joined = {
-        a["id"]: [tuple(r["span"]) for r in a["repairs"]] for a in c.curated.tables["article"]
-    }
-    sentences: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+    """FORMAT.md Rules on figures, as the loader and the write API apply them
+    (service/curation/figures.py): cumulative, one period per list, rates, units, notes."""
+    ctx = Facts.of_tables(c.curated.tables, c.curated.sources)
     for m in c.metrics.values():
-        where = f"metric {m['id']}"
-        text = c.curated.sources[m["document_id"]]
-        bounds = sentence_bounds(text, raw_position(text, m), joined[m["article_id"]])
-        sentences.setdefault((m["document_id"], *bounds), []).append(m)
-        sentence = squash(text[bounds[0] : bounds[1]])
-        period, notes = m["period"] or "", " ".join(m["notes"])
-        if period.startswith("截至") and not m["cumulative"]:
-            c.fail(
-                where, "cumulative-cutoff", f"period {period!r} is a running total: cumulative true"
-            )
-        if m["cumulative"] and not period.startswith("截至") and "累计" not in sentence + notes:
-            c.fail(where, "cumulative-marker", "cumulative true without 累计 or 截至 (or a note)")
-        if "累计" in sentence and not m["cumulative"] and "累计" not in notes:
-            c.fail(
-                where,
-                "cumulative-marker",
-                "累计 in the sentence: cumulative true, or a note why not",
-            )
-        if period.startswith(RATE_MARKERS) or period in ("月", "年", "日"):
-            c.fail(where, "rate-not-period", f"period {period!r} is a rate: `per`, not period")
-        if m["unit"] in PLACE_UNITS:
-            c.fail(where, "unit-counts", f"unit {m['unit']!r} is a place noun, not what is counted")
-        note_problems(c, where, m)
-    for (doc, start, end), group in sentences.items():
-        list_period(c, c.curated.sources[doc][start:end], group)
-
-
-def list_period(c: Checker, sentence: str, group: list[dict[str, Any]]) -> None:
-    """A period written once in a sentence applies to each of its figures, or a reason says why."""
-    written = {
-        m["period"] for m in group if m["period"] and squash(m["period"]) in squash(sentence)
-    }
-    for m in group:
-        if m["period"] is not None and written and m["period"] not in written:
-            c.fail(
-                f"metric {m['id']}",
-                "list-period",
-                f"period {m['period']!r} is not the one its sentence states ({sorted(written)})",
-            )
-        if m["period"] is None:
-            reason = m["null_reasons"].get("period", "")
-            missing = [p for p in written if p not in reason]
-            if missing:
-                c.fail(
-                    f"metric {m['id']}",
-                    "list-period",
-                    f"period null but the sentence states {missing}: set it or say why not",
-                )
-
-
-def note_problems(c: Checker, where: str, m: dict[str, Any]) -> None:
-    """A note may not contradict its record: `raw is X`, `unit is X`, `qualifier X` must agree."""
-    for note in m["notes"]:
-        for hit in NOTE_FIELD.finditer(note):
-            field, value = (hit[1], hit[2]) if hit[1] else (hit[3], hit[4])
-            actual = m[field]
-            shown = "null" if actual is None else squash(str(actual))
-            if value != shown:
-                c.fail(
-                    where,
-                    "note-agrees",
-                    f"note says {field} {value!r} but the record has {shown!r}",
-                )
+        for p in metric_problems(m, ctx, m["id"]):
+            c.fail(f"metric {m['id']}", p.rule, p.message)
 
 
 def iter_checks(c: Checker) -> Iterator[str]:
@@ -512,7 +403,12 @@ def iter_checks(c: Checker) -> Iterator[str]:
 
 
 def main() -> int:
-    problems = list(iter_checks(Checker(read_curated())))
+    try:
+        curated = read_curated()
+    except SeedError as exc:  # the loader's own rules (the figure rules among them) come first
+        problems = exc.problems
+    else:
+        problems = list(iter_checks(Checker(curated)))
     for line in problems:
         print(line)
     print(f"{len(problems)} problem(s) in seed/pending")

@@ -35,7 +35,8 @@ async def facts_for(
     conn: AsyncConnection, table: str, write: WriteSpec, wire: Wire, record_id: str
 ) -> Facts:
     """What the rules may ask about `wire`: its references that are live, records of `table`
-    holding its name, its document's text, its article's span (live articles only)."""
+    holding its name, its document's text, its article's span and repairs (live articles only)
+    and, for a metric, the article's other live metrics."""
     facts = Facts(missing_note=" (or it is deleted)")
     for name, target in write.references.items():
         value = wire.get(name)
@@ -58,4 +59,14 @@ async def facts_for(
             span = (article["document_id"], article["span_start"], article["span_end"])
             facts.articles[wire["article"]] = span
             facts.texts[span[0]] = await _text(conn, span[0]) or ""
+            facts.repairs[wire["article"]] = list(article["repairs"] or [])
+            if table == "metric":
+                facts.figures[wire["article"]] = await _article_metrics(conn, wire["article"])
     return facts
+
+
+async def _article_metrics(conn: AsyncConnection, article_id: str) -> list[dict[str, Any]]:
+    """The article's live metrics (the figure rules compare a figure with its sentence's)."""
+    t = table_named("metric")
+    stmt = sa.select(t).where(t.c.article_id == article_id, t.c.deleted_at.is_(None))
+    return [dict(row) for row in (await conn.execute(stmt)).mappings()]

@@ -138,6 +138,14 @@ class Context(Protocol):
         """(document id, start, end) of a live article."""
         ...
 
+    def article_repairs(self, article_id: str) -> list[dict[str, Any]]:
+        """The layout repairs of a live article (where a paragraph break is no sentence end)."""
+        ...
+
+    def article_figures(self, article_id: str) -> list[dict[str, Any]]:
+        """The live metrics of an article that are known (rows), for rules across figures."""
+        ...
+
 
 @dataclass
 class Facts:
@@ -148,6 +156,8 @@ class Facts:
     names: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     articles: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    repairs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    figures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def exists(self, table: str, record_id: str) -> bool:
         return record_id in self.ids.get(table, set())
@@ -162,6 +172,12 @@ class Facts:
     def article_span(self, article_id: str) -> tuple[str, int, int] | None:
         return self.articles.get(article_id)
 
+    def article_repairs(self, article_id: str) -> list[dict[str, Any]]:
+        return self.repairs.get(article_id, [])
+
+    def article_figures(self, article_id: str) -> list[dict[str, Any]]:
+        return self.figures.get(article_id, [])
+
     @classmethod
     def of_tables(cls, tables: Mapping[str, list[dict[str, Any]]], texts: dict[str, str]) -> Facts:
         """The context of the curated files: rows by table name (columns, as the loader makes)."""
@@ -173,6 +189,9 @@ class Facts:
                     facts.names.setdefault(table, {}).setdefault(row["name"], []).append(row["id"])
         for row in tables.get("article", []):
             facts.articles[row["id"]] = (row["document_id"], row["span_start"], row["span_end"])
+            facts.repairs[row["id"]] = list(row.get("repairs") or [])
+        for row in tables.get("metric", []):
+            facts.figures.setdefault(row["article_id"], []).append(row)
         return facts
 
 

@@ -10,6 +10,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.bodies import Notes, NullReasons, Slug, SpanIn, fits, patch_type
+from service.curation.figures import figure_rules
 from service.curation.rules import (
     Context,
     Problems,
@@ -338,7 +339,7 @@ def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
         )
     else:
         problems += quantity_problems(record["raw"], value, record["unit"], record["qualifier"])
-    return problems
+    return problems + figure_rules(record, ctx, record_id)  # seed/FORMAT.md Rules, Figures
 
 
 def _document(record: Wire, ctx: Context) -> dict[str, Any]:

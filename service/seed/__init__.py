@@ -2,13 +2,14 @@
 
     python -m service.seed load      validate, then insert/update/delete to match the files
     python -m service.seed check     validate only
-    python -m service.seed report    numbers in the sources not covered by a metric or exclusion
+    python -m service.seed report    numbers in the sources not covered by a metric or exclusion,
+                                     quoted names not covered by a record or exclusion
     python -m service.seed locate SOURCE QUOTE   print the span(s) of a quote
 
 - reader.py   YAML -> table rows; writable resources through their In Structs and the write
               API's rules (service/curation/rules.py), via the registry
 - sync.py     diff-based idempotent sync, curator edits kept; `load`
-- report.py   uncovered numbers, `locate`
+- report.py   uncovered numbers and quoted names (seed/pending/quoted-names.yaml), `locate`
 - __main__.py the command line
 
 Loading is idempotent: rows are compared with the files and only differences are written, so a
@@ -18,7 +19,7 @@ The dataset version (used for ETags and caches) only moves when the content chan
 
 from service.curation.rules import SLUG, span_problem, squash
 from service.seed.reader import SEED_DIR, Curated, SeedError, read_curated
-from service.seed.report import locate, uncovered_numbers
+from service.seed.report import locate, quoted_spans, uncovered_numbers, uncovered_quoted_names
 from service.seed.sync import SyncReport, content_hash, load, sync
 
 __all__ = [
@@ -30,9 +31,11 @@ __all__ = [
     "content_hash",
     "load",
     "locate",
+    "quoted_spans",
     "read_curated",
     "span_problem",
     "squash",
     "sync",
     "uncovered_numbers",
+    "uncovered_quoted_names",
 ]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import service.seed
 from service.seed.reader import SeedError, read_curated
-from service.seed.report import locate, uncovered_numbers
+from service.seed.report import locate, uncovered_numbers, uncovered_quoted_names
 from service.seed.sync import SyncReport, load
 from service.settings import Settings
 from service.web.shared import SharedState
@@ -28,6 +28,21 @@ async def load_and_announce(settings: Settings, url: str, force: bool) -> SyncRe
     return report
 
 
+def report() -> int:
+    """Both coverage sections; exit 1 when either lists anything."""
+    curated = read_curated()
+    numbers = uncovered_numbers(curated)
+    for doc_id, start, end, description in numbers:
+        print(f"{doc_id} [{start}, {end}] {description}")
+    print(f"{len(numbers)} number(s) not covered by a metric or an exclusion")
+    print("quoted names not covered (seed/pending/quoted-names.yaml):")
+    names = uncovered_quoted_names(curated)
+    for doc_id, start, end, description in names:
+        print(f"{doc_id} [{start}, {end}] {description}")
+    print(f"{len(names)} quoted name(s) not covered by a record or an exclusion")
+    return 1 if numbers or names else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m service.seed", description=(service.seed.__doc__ or "").split("\n")[0]
@@ -42,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sub.add_parser("check", help="validate the curated data only")
     sub.add_parser(
-        "report", help="list numbers in the sources not covered by a metric or exclusion"
+        "report",
+        help="list numbers not covered by a metric or exclusion, and quoted names not covered "
+        "by a record or exclusion",
     )
     locate_cmd = sub.add_parser("locate", help="print the span(s) of a quote in a source file")
     locate_cmd.add_argument("source")
@@ -58,11 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             counts = ", ".join(f"{name}: {len(rows)}" for name, rows in curated.tables.items())
             print(f"ok — {counts}")
         elif args.command == "report":
-            missing = uncovered_numbers(read_curated())
-            for doc_id, start, end, description in missing:
-                print(f"{doc_id} [{start}, {end}] {description}")
-            print(f"{len(missing)} number(s) not covered by a metric or an exclusion")
-            return 1 if missing else 0
+            return report()
         else:
             for start, end in locate(args.source, args.quote):
                 print(f"[{start}, {end}]")

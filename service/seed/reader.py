@@ -24,6 +24,7 @@ from sqlmodel import SQLModel
 
 from service.curation.bodies import wire_dict
 from service.curation.fields import FieldMap, wire_value
+from service.curation.figures import problem_line
 from service.curation.index import search_entries
 from service.curation.rules import (
     SLUG,
@@ -58,6 +59,7 @@ class Curated:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     exclusions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     metric_raw: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    seed_dir: Path = SEED_DIR  # where the report finds seed/pending/quoted-names.yaml
 
 
 # Keys of a YAML record that are relation lists, read apart from the record's own body.
@@ -145,7 +147,7 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
     if reading.problems:
         raise SeedError(reading.problems)
     tables = _tables(reading)
-    return Curated(reading.sources, tables, reading.exclusions, _metric_raw(tables))
+    return Curated(reading.sources, tables, reading.exclusions, _metric_raw(tables), seed_dir)
 
 
 # ---------------------------------------------------------------- regions and documents
@@ -389,7 +391,7 @@ def _check(reading: Reading) -> None:
             wire, ctx, kinds=write.kinds, nullable=write.nullable, references=write.references
         )
         problems += write.rules(wire, ctx, wire["id"])
-        reading.problems += [f"{where}: {name}: {reason}" for name, reason in problems]
+        reading.problems += [problem_line(where, name, reason) for name, reason in problems]
         if write.derived is not None:
             row.update(write.derived(wire, ctx))
     for kind in ("region", "document"):

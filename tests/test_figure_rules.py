@@ -1,0 +1,166 @@
+"""The figure rules of seed/FORMAT.md enforced: the loader refuses a curated file that breaks
+one, naming file, record and rule; the write API answers 422 naming the field and the rule."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.seed import SEED_DIR, SeedError, read_curated
+from tests.test_writes import METRIC, Env, assert_problem, env
+
+__all__ = ["env"]  # the write API's fixture, one seeded database per backend
+
+PAGE_08 = "lishui-2022-08-page.yaml"
+PAGE_12 = "lishui-2022-12-page.yaml"
+GROWTH = "- id: qiang-cun-gong-si-li-run-tong-bi-zeng-zhang\n"
+PROFIT = "- id: qiang-cun-gong-si-li-run\n"
+
+
+def curated_copy(tmp_path: Path, file: str, anchor: str, old: str, new: str) -> Path:
+    """The seed dir with `old` replaced by `new` in the first record after `anchor`."""
+    seed = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, seed, ignore=shutil.ignore_patterns("sources"))
+    (seed / "sources").symlink_to(SEED_DIR / "sources")
+    path = seed / "curated" / file
+    text = path.read_text(encoding="utf-8")
+    at = text.index(anchor)
+    assert old in text[at:], old
+    path.write_text(text[:at] + text[at:].replace(old, new, 1), encoding="utf-8")
+    return seed
+
+
+@pytest.mark.parametrize(
+    ("file", "anchor", "old", "new", "line"),
+    [
+        (
+            PAGE_12,
+            "- id: sui-chang-cun-ji-ji-ti-jing-ji-zong-shou-ru\n",
+            "cumulative: true",
+            "cumulative: false",
+            "lishui-2022-12-page.yaml:metric sui-chang-cun-ji-ji-ti-jing-ji-zong-shou-ru: "
+            "[cumulative-cutoff] period '截至11月底' is a running total: cumulative true",
+        ),
+        (
+            PAGE_08,
+            GROWTH,
+            "  notes:\n  - 累计 qualifies the profit; the growth rate itself is a year-on-year "
+            "comparison.\n",
+            "  notes: []\n",
+            f"{PAGE_08}:metric qiang-cun-gong-si-li-run-tong-bi-zeng-zhang: [cumulative-marker] "
+            "累计 in the sentence",
+        ),
+        (
+            PAGE_08,
+            GROWTH,
+            "period: 上半年",
+            "period: 全年",
+            f"{PAGE_08}:metric qiang-cun-gong-si-li-run-tong-bi-zeng-zhang: [list-period] "
+            "period '全年' is not the one its sentence states (['上半年'])",
+        ),
+        (
+            PAGE_08,
+            GROWTH,
+            "period: 上半年",
+            "period: null\n  period_null_reason: a growth rate",
+            f"{PAGE_08}:metric qiang-cun-gong-si-li-run-tong-bi-zeng-zhang: [list-period] "
+            "period null but the sentence states ['上半年']",
+        ),
+        (
+            PAGE_08,
+            GROWTH,
+            "period: 上半年",
+            "period: 年均",
+            f"{PAGE_08}:metric qiang-cun-gong-si-li-run-tong-bi-zeng-zhang: [rate-not-period] "
+            "period '年均' is a rate",
+        ),
+        (
+            PAGE_08,
+            "- id: qiang-cun-lian-meng-fu-gai-xiang-zhen\n",
+            "  raw: 173个\n  value: '173'\n  unit: 个",
+            "  raw: 173个乡\n  value: '173'\n  unit: 乡",
+            f"{PAGE_08}:metric qiang-cun-lian-meng-fu-gai-xiang-zhen: [unit-counts] unit '乡' is "
+            "a place noun",
+        ),
+        (
+            PAGE_08,
+            PROFIT,
+            "notes: []",
+            "notes: ['raw is 2亿元']",
+            f"{PAGE_08}:metric qiang-cun-gong-si-li-run: [note-agrees] note says raw '2亿元' but "
+            "the record has '1.34亿元'",
+        ),
+    ],
+)
+def test_the_loader_refuses_a_broken_figure_rule(
+    tmp_path: Path, file: str, anchor: str, old: str, new: str, line: str
+) -> None:
+    with pytest.raises(SeedError) as error:
+        read_curated(curated_copy(tmp_path, file, anchor, old, new))
+    assert any(problem.startswith(line) for problem in error.value.problems), error.value.problems
+
+
+def test_the_current_curated_data_keeps_every_rule() -> None:
+    assert read_curated().tables["metric"]
+
+
+# ---------------------------------------------------------------- the write API
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"period": "截至6月底"}, "cumulative", "cumulative-cutoff"),
+        ({"cumulative": False}, "cumulative", "cumulative-marker"),
+        ({"period": "每年"}, "period", "rate-not-period"),
+        ({"period": "全年"}, "period", "list-period"),
+        ({"notes": ["unit is 个"]}, "notes", "note-agrees"),
+    ],
+)
+async def test_a_write_breaking_a_figure_rule_is_422_naming_field_and_rule(
+    env: Env, changes: dict[str, Any], field: str, rule: str
+) -> None:
+    body = {**METRIC, "subject": f"figure rule {rule}", **changes}
+    if rule == "cumulative-cutoff":
+        body["cumulative"] = False
+    response = await env.client.post("/v1/metrics", json=body, headers=env.auth())
+    problem = assert_problem(response, 422, field)
+    reasons = [p["reason"] for p in problem["invalid_params"] if p["name"] == field]
+    assert any(r.startswith(f"[{rule}] ") for r in reasons), problem
+
+
+async def test_unit_counts_on_a_write(env: Env) -> None:
+    """9县 reads as unit 县 (the parser's reading, so only the figure rule objects)."""
+    body = {
+        **METRIC,
+        "subject": "figure rule unit-counts",
+        "kind": "count",
+        "raw": "9县",
+        "value": "9",
+        "unit": "县",
+        "cumulative": False,
+        "period": "目前",
+        "quote": "目前,全市9县(市、区)和173个乡镇(街道)全覆盖组建实体化运作的强村公司联盟",
+        "span": {"start": 398, "end": 438},
+    }
+    response = await env.client.post("/v1/metrics", json=body, headers=env.auth())
+    problem = assert_problem(response, 422, "unit")
+    assert [p["reason"][:13] for p in problem["invalid_params"]] == ["[unit-counts]"], problem
+    created, _ = await env.create("metrics", {**body, "raw": "9", "unit": None})
+    assert created["period"] == "目前"
+
+
+async def test_a_patch_is_checked_against_its_sentence(env: Env) -> None:
+    created, etag = await env.create("metrics", {**METRIC, "subject": "figure rule patch"})
+    for patch, rule in (
+        ({"notes": ["; unit 个"]}, "note-agrees"),
+        ({"period": None}, "list-period"),
+    ):
+        response = await env.client.patch(
+            f"/v1/metrics/{created['id']}", json=patch, headers=env.auth(**{"If-Match": etag})
+        )
+        problem = assert_problem(response, 422)
+        assert any(p["reason"].startswith(f"[{rule}] ") for p in problem["invalid_params"]), problem
