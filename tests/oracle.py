@@ -213,12 +213,13 @@ class Oracle:
             for r in recognitions["recognitions"]
         ]
         roles = self.role_rows.setdefault("organisation_relation_roles", set())
-        for name, key, target in (
-            ("organisation-roles.yaml", "organisation_roles", lambda r: r["target"]["id"]),
-            ("metric-organisations.yaml", "metric_organisations", lambda r: r["metric"]),
+        for name, key in (
+            ("organisation-roles.yaml", "organisation_roles"),
+            ("metric-organisations.yaml", "metric_organisations"),
         ):
             for r in yaml.safe_load((pending / name).read_text(encoding="utf-8"))[key]:
-                roles.add((r["organisation"], target(r), r["role"]))
+                target = r["target"]["id"] if "target" in r else r["metric"]
+                roles.add((r["organisation"], target, r["role"]))
 
     def _load_page(self, page: Mapping[str, Any]) -> None:
         doc = page["document"]
