@@ -131,11 +131,11 @@ class SearchController(Controller):
         reject_unknown(request.query_params, PARAMS)
         text = single_param(request.query_params, "q")
         if text is None:
-            raise invalid("q", "required")
+            raise invalid("q", "required", "required")
         query = search_param(text)
         types = name_list(request.query_params, "type")
         if any(t not in SEARCH_TYPES for t in types):
-            raise invalid("type", "expected any of: " + ", ".join(SEARCH_TYPES))
+            raise invalid("type", "expected any of: " + ", ".join(SEARCH_TYPES), "not_allowed")
         limit = parse_limit(request.query_params)
         count = parse_count(request.query_params)
 
