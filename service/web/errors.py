@@ -162,14 +162,17 @@ def _validation_params(exc: ValidationException) -> list[InvalidParam]:
     extra: Any = exc.extra
     for item in extra if isinstance(extra, list) else []:
         if isinstance(item, dict):
-            source = item.get("source") or "query"
+            source = str(getattr(item.get("source"), "value", item.get("source")) or "query")
             reason = str(item.get("message") or "invalid value")
+            name = str(item.get("key") or "body")
+            if source == "header":  # Litestar names the handler's argument: `if_match`
+                name = "-".join(word.capitalize() for word in name.split("_"))
             params.append(
                 InvalidParam(
-                    name=str(item.get("key") or "body"),
+                    name=name,
                     reason=reason,
                     code=_param_code(reason),
-                    location=str(getattr(source, "value", source)),
+                    location=source,
                 )
             )
     return params
