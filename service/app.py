@@ -36,7 +36,7 @@ from service.web.errors import handle_http_exception, handle_internal_error
 from service.web.health import HealthController
 from service.web.layer import HttpLayer
 from service.web.observability import MetricsController
-from service.web.problems import ProblemTypesController
+from service.web.problem_pages import ProblemTypesController
 from service.web.unavailable import UNAVAILABLE_HANDLERS
 
 API_VERSION = "1.0.0"

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from litestar import Controller, MediaType, get
-from litestar.exceptions import HTTPException, NotFoundException
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import PathParameter
+from litestar.exceptions import HTTPException
 
 PROBLEMS_PATH = "/problems"
 
@@ -268,59 +265,3 @@ def problems_index() -> str:
 def _code_spans(text: str) -> str:
     parts = html.escape(text).split("`")
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-
-
-# ---------------------------------------------------------------- the pages at the type URIs
-
-ProblemSlug = Annotated[
-    str,
-    PathParameter(
-        name="slug",
-        description="A problem type's slug: the last segment of a problem's `type`.",
-        max_length=64,
-        schema_extra={"enum": [kind.slug for kind in KINDS]},
-    ),
-]
-_PAGE_RESPONSES = {
-    404: ResponseSpec(
-        data_container=None,
-        description="No problem type of this name (the body is `application/problem+json`).",
-        media_type="application/problem+json",
-        generate_examples=False,
-    )
-}
-
-
-class ProblemTypesController(Controller):
-    """`GET /problems` and `GET /problems/{slug}`: what each problem `type` URI names."""
-
-    path = PROBLEMS_PATH
-    tags = ["Problems"]
-
-    @get(
-        "/",
-        operation_id="listProblemTypes",
-        summary="List the problem types",
-        description="Every problem `type` this API answers with, and the `invalid_params` codes.",
-        media_type=MediaType.HTML,
-        sync_to_thread=False,
-    )
-    def index(self) -> str:
-        return problems_index()
-
-    @get(
-        "/{slug:str}",
-        operation_id="getProblemType",
-        summary="Describe one problem type",
-        description="The page a problem's `type` URI points to: its status, title and what a "
-        "client should do.",
-        media_type=MediaType.HTML,
-        responses=_PAGE_RESPONSES,
-        raises=[NotFoundException],
-        sync_to_thread=False,
-    )
-    def page(self, slug: ProblemSlug) -> str:
-        kind = BY_SLUG.get(slug)
-        if kind is None:
-            raise NotFoundException(f"No problem type {slug!r}; see /problems.")
-        return problem_page(kind)

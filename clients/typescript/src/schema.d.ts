@@ -4,46 +4,6 @@
  */
 
 export interface paths {
-    "/health/live": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Liveness probe
-         * @description 200 while the process can answer HTTP; it never touches the database.
-         */
-        get: operations["getLiveness"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Readiness probe
-         * @description 200 when the database answers a query within the timeout (`DB_TIMEOUT_SECONDS`), else 503 with `Retry-After`.
-         */
-        get: operations["getReadiness"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/articles": {
         parameters: {
             query?: never;
@@ -110,100 +70,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/changes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List curator changes (audit trail) for sync clients
-         * @description Every create, update, delete and restore made through the write API, oldest first, with the record before and after. Poll with `since=<last id seen>`.
-         */
-        get: operations["listChanges"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/documents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List source documents */
-        get: operations["listDocuments"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/documents/{document_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get a source document with its full text */
-        get: operations["getDocument"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/downloads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Bulk downloads of the current dataset version
-         * @description A Frictionless Data Package (`datapackage.json` with a Table Schema per table, one CSV per table, all in `datapackage.zip`) and a SQLite file, each with its size and SHA-256. File URLs include the dataset version and never change.
-         */
-        get: operations["listDownloads"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/downloads/{version}/{name}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One file of the dataset at a version
-         * @description The file's bytes. `ETag` and `Repr-Digest` (RFC 9530) carry its SHA-256. A version other than the current one is a 410 (past) or 404 (unknown): start again from `GET /v1/downloads`.
-         */
-        get: operations["getDownload"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/initiatives": {
         parameters: {
             query?: never;
@@ -264,26 +130,6 @@ export interface paths {
          * @description Undoes a soft delete. Needs `If-Match` with the ETag the delete returned, or `*`.
          */
         post: operations["restoreInitiative"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/meta": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Data dictionary
-         * @description Every resource with its fields (type, description, unit), filterable fields and their operators, and sort keys; the enumerations with counts in the data; the dataset version; the source documents; licence and provenance.
-         */
-        get: operations["getMeta"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -459,6 +305,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List source documents */
+        get: operations["listDocuments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a source document with its full text */
+        get: operations["getDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/meta": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data dictionary
+         * @description Every resource with its fields (type, description, unit), filterable fields and their operators, and sort keys; the enumerations with counts in the data; the dataset version; the source documents; licence and provenance.
+         */
+        get: operations["getMeta"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/search": {
         parameters: {
             query?: never;
@@ -471,6 +371,166 @@ export interface paths {
          * @description Chinese full-text search across resources, with a snippet around the first match and the match offsets inside it. Same results on SQLite and PostgreSQL.
          */
         get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List changes (what changed, when) for sync clients
+         * @description Every create, update, delete and restore made through the write API, oldest first, with the record before and after. Poll with `since=<last id seen>`. Who made a change (curator and key) is curator-only: `GET /v1/curation/changes`.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/curation/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List changes with who made them (curators only)
+         * @description The audit trail of `GET /v1/changes`, each change with the API key that made it (its public id and the curator's name). Needs an API key (any role); never cached or shared (`Cache-Control: private, no-store`).
+         */
+        get: operations["listCuratorChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/downloads/{version}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One file of the dataset at a version
+         * @description The file's bytes. `ETag` and `Repr-Digest` (RFC 9530) carry its SHA-256. A version other than the current one is a 410 (past) or 404 (unknown): start again from `GET /v1/downloads`.
+         */
+        get: operations["getDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/downloads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bulk downloads of the current dataset version
+         * @description A Frictionless Data Package (`datapackage.json` with a Table Schema per table, one CSV per table, all in `datapackage.zip`) and a SQLite file, each with its size and SHA-256. File URLs include the dataset version and never change.
+         */
+        get: operations["listDownloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness probe
+         * @description 200 while the process can answer HTTP; it never touches the database.
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness probe
+         * @description 200 when the database answers a query within the timeout (`DB_TIMEOUT_SECONDS`), else 503 with `Retry-After`.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the problem types
+         * @description Every problem `type` this API answers with, and the `invalid_params` codes.
+         */
+        get: operations["listProblemTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/problems/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Describe one problem type
+         * @description The page a problem's `type` URI points to: its status, title and what a client should do.
+         */
+        get: operations["getProblemType"];
         put?: never;
         post?: never;
         delete?: never;
@@ -668,7 +728,6 @@ export interface components {
         ChangeOut: {
             /** @enum {string} */
             action: "create" | "update" | "delete" | "restore";
-            actor: components["schemas"]["Actor"];
             after: {
                 [key: string]: unknown;
             } | null;
@@ -686,6 +745,32 @@ export interface components {
         /** ChangePage */
         ChangePage: {
             data: components["schemas"]["ChangeOut"][];
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
+        /** CuratorChangeOut */
+        CuratorChangeOut: {
+            /** @enum {string} */
+            action: "create" | "update" | "delete" | "restore";
+            actor: components["schemas"]["Actor"];
+            after: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            at: string;
+            before: {
+                [key: string]: unknown;
+            } | null;
+            id: number;
+            record_id: string;
+            /** @enum {string} */
+            resource: "articles" | "initiatives" | "metrics" | "organisations";
+            revision: number;
+        };
+        /** CuratorChangePage */
+        CuratorChangePage: {
+            data: components["schemas"]["CuratorChangeOut"][];
             links: components["schemas"]["PageLinks"];
             page: components["schemas"]["PageInfo"];
             total: components["schemas"]["Total"];
@@ -1006,9 +1091,19 @@ export interface components {
         };
         /** InvalidParam */
         InvalidParam: {
-            /** @default query */
+            /**
+             * @description What is wrong, for programs: `required`: A required parameter or field is missing (or empty).; `invalid_type`: The JSON type is wrong (a string where a number is expected, …).; `invalid_value`: The value does not have the expected form.; `invalid_json`: The body is not valid JSON.; `out_of_range`: A number outside its allowed range.; `too_long`: A string or list longer than allowed.; `too_many`: More values (list items, sort keys) than allowed.; `too_deep`: The JSON is nested too deeply.; `not_allowed`: A value outside the allowed set (enumeration, sort key, facet).; `unknown_parameter`: A query parameter this operation does not define.; `unknown_field`: A body field the schema does not define.; `repeated`: A parameter given more than once.; `invalid_cursor`: A cursor that is malformed, tampered with or from another query.; `invalid_encoding`: Percent-escapes that are not UTF-8.; `control_character`: Text containing a control character (NUL or another).; `blank`: Text that is only whitespace.; `unknown_reference`: A reference to a record that does not exist or is deleted.; `duplicate`: A value that must be unique and is already used.; `mismatch`: Fields that disagree (quote and span, value and the parsed raw figure, …).; `rule_violation`: Any other data rule; `reason` says which.
+             * @enum {string}
+             */
+            code: "required" | "invalid_type" | "invalid_value" | "invalid_json" | "out_of_range" | "too_long" | "too_many" | "too_deep" | "not_allowed" | "unknown_parameter" | "unknown_field" | "repeated" | "invalid_cursor" | "invalid_encoding" | "control_character" | "blank" | "unknown_reference" | "duplicate" | "mismatch" | "rule_violation";
+            /**
+             * @description `query`, `path`, `header` or `body`.
+             * @default query
+             */
             location: string;
+            /** @description The parameter, header or body field. */
             name: string;
+            /** @description Why it was rejected, in English. */
             reason: string;
         };
         /** Licence */
@@ -1290,12 +1385,16 @@ export interface components {
         };
         /** Problem */
         Problem: {
+            /** @description This occurrence, in English (may change). */
             detail?: string | null;
             instance?: string | null;
+            /** @description Each rejected input (400, 422). */
             invalid_params?: components["schemas"]["InvalidParam"][] | null;
+            /** @description The HTTP status code. */
             status: number;
+            /** @description The same for every problem of a `type`. */
             title: string;
-            /** @default about:blank */
+            /** @description The kind of error, stable: branch on it. A URI reference to a page describing it: `/problems/<kind>` (absolute when the server has a public base URL). Kinds: `invalid-request` (400), `unauthenticated` (401), `forbidden` (403), `not-found` (404), `method-not-allowed` (405), `not-acceptable` (406), `conflict` (409), `id-taken` (409), `still-referenced` (409), `not-deleted` (409), `gone` (410), `precondition-failed` (412), `content-too-large` (413), `uri-too-long` (414), `unsupported-media-type` (415), `validation-failed` (422), `idempotency-key-reused` (422), `precondition-required` (428), `rate-limited` (429), `internal-error` (500), `unavailable` (503). */
             type: string;
         };
         /** Readiness */
@@ -1434,60 +1533,28 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The media types a PATCH body may have. */
+        "Accept-Patch": string;
+        /** @description The record's current `ETag`: GET it again, then re-apply. */
+        "ETag-Current": string;
+        /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key` (nothing was written this time). */
+        "Idempotent-Replayed": string;
+        /** @description RFC 8288 links to the adjacent pages: `<url>; rel="next"`, `<url>; rel="prev"` (absent on a single page). */
+        Link: string;
+        /** @description The URL of the record just created. */
+        Location: string;
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+        /** @description `Bearer realm="lishui-api"`: send an API key. */
+        "WWW-Authenticate": string;
+        /** @description The request's `X-Request-ID` if sane, else a new id; quote it. */
+        "X-Request-ID": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getLiveness: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Liveness"];
-                };
-            };
-        };
-    };
-    getReadiness: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-            /** @description The database did not answer in time. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     listArticles: {
         parameters: {
             query?: {
@@ -1606,6 +1673,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -1634,6 +1702,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1643,6 +1712,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1652,6 +1722,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1661,6 +1732,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1670,6 +1743,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1679,6 +1753,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1690,7 +1766,10 @@ export interface operations {
     createArticle: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1707,6 +1786,8 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -1726,6 +1807,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1735,6 +1817,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1744,6 +1828,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1753,6 +1838,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1762,6 +1848,7 @@ export interface operations {
             /** @description The `id` is already used (ids are never reused, deleted records included). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1771,6 +1858,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1780,6 +1868,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1789,6 +1878,7 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1798,6 +1888,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1807,6 +1898,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1816,6 +1909,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1825,6 +1919,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1886,6 +1982,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1895,6 +1992,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1904,6 +2002,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1913,6 +2012,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1922,6 +2022,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1931,6 +2033,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1940,6 +2043,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1987,6 +2092,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1996,6 +2102,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2005,6 +2113,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2014,6 +2123,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2023,6 +2133,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2032,6 +2143,7 @@ export interface operations {
             /** @description Live records still reference this one (as article, organisation, initiative, `growth_of` or parent); `detail` names them. Re-point or delete them first. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2041,6 +2153,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2050,6 +2164,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2059,6 +2174,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2068,6 +2184,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2077,6 +2194,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2086,6 +2204,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2095,6 +2215,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2104,6 +2225,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2157,6 +2280,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2166,6 +2290,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2175,6 +2301,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2184,6 +2311,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2193,6 +2321,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2202,6 +2331,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2211,6 +2342,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2220,6 +2352,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2229,6 +2362,8 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2238,6 +2373,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2247,6 +2383,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2256,6 +2393,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2265,6 +2404,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2274,6 +2414,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2288,6 +2430,8 @@ export interface operations {
             header: {
                 /** @description The record's current `ETag` (from GET of its detail, or from the last write), or `*` for whatever its current state. Several tags may be listed, comma-separated. 428 without it, 412 if none matches. */
                 "If-Match": string;
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
@@ -2304,6 +2448,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -2323,6 +2468,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2332,6 +2478,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2341,6 +2489,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2350,6 +2499,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2359,6 +2509,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2368,6 +2519,7 @@ export interface operations {
             /** @description The record is not deleted. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2377,6 +2529,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2386,6 +2540,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2395,6 +2550,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2404,6 +2560,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2413,6 +2570,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2422,6 +2580,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2431,6 +2591,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2440,572 +2601,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listChanges: {
-        parameters: {
-            query?: {
-                /** @description Only changes after this: a change id (exclusive) or an RFC 3339 time with offset (`2026-01-01T00:00:00Z`). */
-                since?: string;
-                /** @description Only changes to this resource. */
-                resource?: "articles" | "initiatives" | "metrics" | "organisations";
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number;
-                /** @description Opaque cursor from `page.next_cursor`, bound to `since` and `resource`. */
-                cursor?: string;
-                /** @description `exact` (default) or `none`. */
-                count?: "exact" | "none";
-            };
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChangePage"];
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listDocuments: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number;
-                /** @description Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to the filters, search and sort it was issued for; reusing it with others is a 400. */
-                cursor?: string;
-                /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `date_estimate`. The id is always the final tie-breaker. Default `date_estimate`. */
-                sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
-                /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
-                format?: "json" | "csv" | "ndjson";
-                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "source" | "title" | "publisher" | "date_estimate" | "date_precision" | "date_basis" | "sha256" | "char_count" | "notes" | "null_reasons")[];
-                /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
-                facet?: "date_estimate"[];
-                /** @description Document id — is one of (comma-separated list). */
-                id__in?: string[];
-                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — equals. Example: `2022-08`. */
-                date_estimate?: string;
-                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — is at least. */
-                date_estimate__gte?: string;
-                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — is at most. */
-                date_estimate__lte?: string;
-                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — starts with (case-insensitive for Latin letters). */
-                date_estimate__startswith?: string;
-            };
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DocumentPage"];
-                    "application/x-ndjson": string;
-                    "text/csv": string;
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getDocument: {
-        parameters: {
-            query?: {
-                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "source" | "title" | "publisher" | "date_estimate" | "date_precision" | "date_basis" | "sha256" | "char_count" | "notes" | "null_reasons" | "text")[];
-            };
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path: {
-                /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
-                document_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DocumentDetail"];
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No record with this id. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listDownloads: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DownloadIndex"];
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getDownload: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path: {
-                /** @description Dataset version, from the index. */
-                version: number;
-                /** @description File name, from the index. */
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such file, or no such dataset version. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The dataset has moved on from this version. */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3106,6 +2703,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -3134,6 +2732,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3143,6 +2742,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3152,6 +2752,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3161,6 +2762,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3170,6 +2773,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3179,6 +2783,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3190,7 +2796,10 @@ export interface operations {
     createInitiative: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3207,6 +2816,8 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -3226,6 +2837,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3235,6 +2847,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3244,6 +2858,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3253,6 +2868,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3262,6 +2878,7 @@ export interface operations {
             /** @description The `id` is already used (ids are never reused, deleted records included). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3271,6 +2888,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3280,6 +2898,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3289,6 +2908,7 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3298,6 +2918,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3307,6 +2928,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3316,6 +2939,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3325,6 +2949,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3386,6 +3012,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3395,6 +3022,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3404,6 +3032,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3413,6 +3042,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3422,6 +3052,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3431,6 +3063,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3440,6 +3073,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3487,6 +3122,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3496,6 +3132,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3505,6 +3143,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3514,6 +3153,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3523,6 +3163,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3532,6 +3173,7 @@ export interface operations {
             /** @description Live records still reference this one (as article, organisation, initiative, `growth_of` or parent); `detail` names them. Re-point or delete them first. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3541,6 +3183,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3550,6 +3194,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3559,6 +3204,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3568,6 +3214,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3577,6 +3224,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3586,6 +3234,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3595,6 +3245,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3604,6 +3255,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3657,6 +3310,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3666,6 +3320,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3675,6 +3331,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3684,6 +3341,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3693,6 +3351,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3702,6 +3361,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3711,6 +3372,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3720,6 +3382,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3729,6 +3392,8 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3738,6 +3403,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3747,6 +3413,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3756,6 +3423,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3765,6 +3434,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3774,6 +3444,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3788,6 +3460,8 @@ export interface operations {
             header: {
                 /** @description The record's current `ETag` (from GET of its detail, or from the last write), or `*` for whatever its current state. Several tags may be listed, comma-separated. 428 without it, 412 if none matches. */
                 "If-Match": string;
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
@@ -3804,6 +3478,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -3823,6 +3498,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3832,6 +3508,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3841,6 +3519,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3850,6 +3529,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3859,6 +3539,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3868,6 +3549,7 @@ export interface operations {
             /** @description The record is not deleted. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3877,6 +3559,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3886,6 +3570,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3895,6 +3580,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3904,6 +3590,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3913,6 +3600,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3922,6 +3610,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3931,6 +3621,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3940,104 +3631,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getMeta: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Meta"];
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4188,6 +3783,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -4216,6 +3812,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4225,6 +3822,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4234,6 +3832,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4243,6 +3842,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4252,6 +3853,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4261,6 +3863,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4272,7 +3876,10 @@ export interface operations {
     createMetric: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4289,6 +3896,8 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -4308,6 +3917,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4317,6 +3927,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4326,6 +3938,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4335,6 +3948,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4344,6 +3958,7 @@ export interface operations {
             /** @description The `id` is already used (ids are never reused, deleted records included). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4353,6 +3968,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4362,6 +3978,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4371,6 +3988,7 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4380,6 +3998,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4389,6 +4008,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4398,6 +4019,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4407,6 +4029,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4468,6 +4092,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4477,6 +4102,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4486,6 +4112,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4495,6 +4122,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4504,6 +4132,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4513,6 +4143,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4522,6 +4153,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4569,6 +4202,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4578,6 +4212,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4587,6 +4223,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4596,6 +4233,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4605,6 +4243,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4614,6 +4253,7 @@ export interface operations {
             /** @description Live records still reference this one (as article, organisation, initiative, `growth_of` or parent); `detail` names them. Re-point or delete them first. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4623,6 +4263,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4632,6 +4274,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4641,6 +4284,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4650,6 +4294,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4659,6 +4304,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4668,6 +4314,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4677,6 +4325,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4686,6 +4335,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4739,6 +4390,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4748,6 +4400,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4757,6 +4411,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4766,6 +4421,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4775,6 +4431,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4784,6 +4441,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4793,6 +4452,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4802,6 +4462,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4811,6 +4472,8 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4820,6 +4483,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4829,6 +4493,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4838,6 +4503,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4847,6 +4514,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4856,6 +4524,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4870,6 +4540,8 @@ export interface operations {
             header: {
                 /** @description The record's current `ETag` (from GET of its detail, or from the last write), or `*` for whatever its current state. Several tags may be listed, comma-separated. 428 without it, 412 if none matches. */
                 "If-Match": string;
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
@@ -4886,6 +4558,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -4905,6 +4578,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4914,6 +4588,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4923,6 +4599,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4932,6 +4609,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4941,6 +4619,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4950,6 +4629,7 @@ export interface operations {
             /** @description The record is not deleted. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4959,6 +4639,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4968,6 +4650,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4977,6 +4660,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4986,6 +4670,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4995,6 +4680,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5004,6 +4690,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5013,6 +4701,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5022,6 +4711,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5120,6 +4811,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -5148,6 +4840,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5157,6 +4850,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5166,6 +4860,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5175,6 +4870,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5184,6 +4881,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5193,6 +4891,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5204,7 +4904,10 @@ export interface operations {
     createOrganisation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5221,6 +4924,8 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -5240,6 +4945,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5249,6 +4955,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5258,6 +4966,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5267,6 +4976,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5276,6 +4986,7 @@ export interface operations {
             /** @description The `id` is already used (ids are never reused, deleted records included). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5285,6 +4996,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5294,6 +5006,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5303,6 +5016,7 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5312,6 +5026,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5321,6 +5036,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5330,6 +5047,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5339,6 +5057,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5400,6 +5120,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5409,6 +5130,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5418,6 +5140,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5427,6 +5150,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5436,6 +5160,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5445,6 +5171,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5454,6 +5181,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5501,6 +5230,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5510,6 +5240,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5519,6 +5251,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5528,6 +5261,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5537,6 +5271,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5546,6 +5281,7 @@ export interface operations {
             /** @description Live records still reference this one (as article, organisation, initiative, `growth_of` or parent); `detail` names them. Re-point or delete them first. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5555,6 +5291,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5564,6 +5302,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5573,6 +5312,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5582,6 +5322,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5591,6 +5332,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5600,6 +5342,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5609,6 +5353,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5618,6 +5363,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5671,6 +5418,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5680,6 +5428,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5689,6 +5439,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5698,6 +5449,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5707,6 +5459,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5716,6 +5469,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5725,6 +5480,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5734,6 +5490,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5743,6 +5500,8 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5752,6 +5511,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5761,6 +5521,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5770,6 +5531,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5779,6 +5542,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5788,6 +5552,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5802,6 +5568,8 @@ export interface operations {
             header: {
                 /** @description The record's current `ETag` (from GET of its detail, or from the last write), or `*` for whatever its current state. Several tags may be listed, comma-separated. 428 without it, 412 if none matches. */
                 "If-Match": string;
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
@@ -5818,6 +5586,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -5837,6 +5606,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5846,6 +5616,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5855,6 +5627,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5864,6 +5637,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5873,6 +5647,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5882,6 +5657,7 @@ export interface operations {
             /** @description The record is not deleted. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5891,6 +5667,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5900,6 +5678,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5909,6 +5688,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5918,6 +5698,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5927,6 +5708,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5936,6 +5718,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5945,6 +5729,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5954,6 +5739,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6038,6 +5825,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -6066,6 +5854,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6075,6 +5864,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6084,6 +5874,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6093,6 +5884,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6102,6 +5895,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6111,6 +5905,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6172,6 +5968,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6181,6 +5978,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6190,6 +5988,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6199,6 +5998,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6208,6 +6008,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6217,6 +6019,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6226,6 +6029,370 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDocuments: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to the filters, search and sort it was issued for; reusing it with others is a 400. */
+                cursor?: string;
+                /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `date_estimate`. The id is always the final tie-breaker. Default `date_estimate`. */
+                sort?: string;
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
+                /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "source" | "title" | "publisher" | "date_estimate" | "date_precision" | "date_basis" | "sha256" | "char_count" | "notes" | "null_reasons")[];
+                /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
+                facet?: "date_estimate"[];
+                /** @description Document id — is one of (comma-separated list). */
+                id__in?: string[];
+                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — equals. Example: `2022-08`. */
+                date_estimate?: string;
+                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — is at least. */
+                date_estimate__gte?: string;
+                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — is at most. */
+                date_estimate__lte?: string;
+                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — starts with (case-insensitive for Latin letters). */
+                date_estimate__startswith?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    Link: components["headers"]["Link"];
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentPage"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: {
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "source" | "title" | "publisher" | "date_estimate" | "date_precision" | "date_basis" | "sha256" | "char_count" | "notes" | "null_reasons" | "text")[];
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentDetail"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No record with this id. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMeta: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meta"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6264,6 +6431,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -6290,6 +6458,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6299,6 +6468,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6308,6 +6478,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6317,6 +6488,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6326,6 +6499,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6335,6 +6509,623 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description Only changes after this: a change id (exclusive) or an RFC 3339 time with offset (`2026-01-01T00:00:00Z`). */
+                since?: string;
+                /** @description Only changes to this resource. */
+                resource?: "articles" | "initiatives" | "metrics" | "organisations";
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor`, bound to `since` and `resource`. */
+                cursor?: string;
+                /** @description `exact` (default) or `none`. */
+                count?: "exact" | "none";
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    Link: components["headers"]["Link"];
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCuratorChanges: {
+        parameters: {
+            query?: {
+                /** @description Only changes after this: a change id (exclusive) or an RFC 3339 time with offset (`2026-01-01T00:00:00Z`). */
+                since?: string;
+                /** @description Only changes to this resource. */
+                resource?: "articles" | "initiatives" | "metrics" | "organisations";
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor`, bound to `since` and `resource`. */
+                cursor?: string;
+                /** @description `exact` (default) or `none`. */
+                count?: "exact" | "none";
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    Link: components["headers"]["Link"];
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CuratorChangePage"];
+                };
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDownload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Dataset version, from the index. */
+                version: number;
+                /** @description File name, from the index. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such file, or no such dataset version. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset has moved on from this version. */
+            410: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDownloads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    Link: components["headers"]["Link"];
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadIndex"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description The database did not answer in time. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProblemTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A problem type's slug: the last segment of a problem's `type`. */
+                slug: "invalid-request" | "unauthenticated" | "forbidden" | "not-found" | "method-not-allowed" | "not-acceptable" | "conflict" | "id-taken" | "still-referenced" | "not-deleted" | "gone" | "precondition-failed" | "content-too-large" | "uri-too-long" | "unsupported-media-type" | "validation-failed" | "idempotency-key-reused" | "precondition-required" | "rate-limited" | "internal-error" | "unavailable";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The slug is longer than any problem type's. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No problem type of this name. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
