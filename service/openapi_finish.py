@@ -75,12 +75,21 @@ def _declare(response: OpenAPIResponse | Reference, names: list[str]) -> None:
             response.headers[WIRE_NAMES.get(name, name)] = _ref(name)
 
 
-def _response_headers(status: str, operation: Operation, method: str) -> list[str]:
+def _is_page(response: OpenAPIResponse | Reference) -> bool:
+    """A page of a list (`…Page`): it comes with a `Link` header to the adjacent pages."""
+    content = response.content if isinstance(response, OpenAPIResponse) else None
+    schema = (content or {}).get("application/json")
+    ref = getattr(getattr(schema, "schema", None), "ref", "") or ""
+    return ref.endswith("Page")
+
+
+def _response_headers(
+    status: str, response: OpenAPIResponse | Reference, operation: Operation, method: str
+) -> list[str]:
     """Which of `HEADERS` a response of this operation carries."""
     code = int(status)
     names = ["X-Request-ID"] if code >= 400 else []
-    paged = (operation.operation_id or "").startswith("list") or operation.operation_id == "search"
-    if code == 200 and method == "get" and paged:
+    if code == 200 and _is_page(response):
         names.append("Link")
     if code == 201:
         names.append("Location")
@@ -122,7 +131,7 @@ def finish_openapi(schema: OpenAPI) -> None:
             if operation.security is None:
                 operation.security = []  # public: no API key (writes declare theirs)
             for status, response in (operation.responses or {}).items():
-                _declare(response, _response_headers(status, operation, method))
+                _declare(response, _response_headers(status, response, operation, method))
     schema.paths = ordered
     if schema.components is not None:
         schema.components.headers = {**(schema.components.headers or {}), **HEADERS}

@@ -429,8 +429,12 @@ class TestSpec:
                     for ref in declared.values():
                         if "$ref" in ref:
                             assert ref["$ref"].removeprefix("#/components/headers/") in headers
-                if method == "get" and op["operationId"].startswith("list"):
-                    assert "Link" in op["responses"]["200"]["headers"], op["operationId"]
+                ok = op["responses"].get("200", {})
+                page = ok.get("content", {}).get("application/json", {}).get("schema", {})
+                if page.get("$ref", "").endswith("Page"):
+                    assert "Link" in ok["headers"], op["operationId"]
+                else:
+                    assert "Link" not in ok.get("headers", {}), op["operationId"]
 
     def test_problem_types_are_documented(self) -> None:
         spec = json.loads(SPEC_PATH.read_text())

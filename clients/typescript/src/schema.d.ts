@@ -6909,7 +6909,6 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
-                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -7060,7 +7059,6 @@ export interface operations {
             /** @description Request fulfilled, document follows */
             200: {
                 headers: {
-                    Link: components["headers"]["Link"];
                     [name: string]: unknown;
                 };
                 content: {
