@@ -11,6 +11,7 @@ import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CheckFunction
+from schemathesis.config import HttpBearerAuthConfig
 from schemathesis.specs.openapi.checks import (
     allow_header_conformance,
     positive_data_acceptance,
@@ -220,7 +221,12 @@ def write_schema(write_database: WriteDatabase) -> OpenApiSchema:
     """The write operations, driven with a real editor key."""
     app = create_app(Settings(database_url=write_database.url, rate_limit_per_minute=0))
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
-    schema.config.update(headers={"Authorization": f"Bearer {write_database.token}"})
+    # Through the spec's security scheme, not a bare header: every phase (coverage too) then
+    # knows the key is the configured one, and `ignored_auth` probes without it and with a bad
+    # one instead of taking a 201 for "generated auth accepted".
+    schema.config.auth.openapi.schemes["bearerAuth"] = HttpBearerAuthConfig(
+        bearer=write_database.token
+    )
     return cast(OpenApiSchema, schema.include(method=["POST", "PATCH", "DELETE"]))
 
 
