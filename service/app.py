@@ -21,12 +21,14 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.auth import BEARER_SCHEME, SECURITY_SCHEME
+from service.curation.openapi import curation_tag
 from service.curation.routes import WRITE_HANDLERS
 from service.db import create_engine
-from service.resources.changes import ChangesController
+from service.openapi_finish import finish_openapi
+from service.resources.changes import ChangesController, CuratorChangesController
 from service.resources.downloads import DownloadsController
 from service.resources.meta import MetaController, describe_openapi
-from service.resources.registry import RESOURCES
+from service.resources.registry import RESOURCES, WRITABLE
 from service.resources.search import SearchController
 from service.settings import Settings
 from service.web.docs import docs_routes
@@ -34,6 +36,7 @@ from service.web.errors import handle_http_exception, handle_internal_error
 from service.web.health import HealthController
 from service.web.layer import HttpLayer
 from service.web.observability import MetricsController
+from service.web.problem_pages import ProblemTypesController
 from service.web.unavailable import UNAVAILABLE_HANDLERS
 from service.web.wire import DecimalAsNumber, WireResponse
 
@@ -118,7 +121,23 @@ def openapi_config() -> OpenAPIConfig:
                 name="Downloads",
                 description="The whole dataset at one version: Frictionless Data Package, SQLite.",
             ),
+            *(
+                Tag(
+                    name=curation_tag(r.tag),
+                    description=f"Curator writes to {r.name}: an editor API key, `If-Match` on "
+                    "changes, `Idempotency-Key` on POST.",
+                )
+                for r in WRITABLE
+            ),
+            Tag(
+                name=curation_tag("Changes"),
+                description="The audit trail with who made each change: any API key.",
+            ),
             Tag(name="Health", description="Liveness and readiness probes (not rate limited)."),
+            Tag(
+                name="Problems",
+                description="What each problem `type` URI of an error response means.",
+            ),
         ],
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
@@ -171,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetaController,
             SearchController,
             ChangesController,
+            CuratorChangesController,
             DownloadsController,
             *WRITE_HANDLERS,
         ],
@@ -183,6 +203,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *_static_routers(),
             *docs_routes(),
             HealthController,
+            ProblemTypesController,
             # Operators only: off unless METRICS_TOKEN is set, then bearer-token protected.
             *([MetricsController] if settings.metrics_token else []),
         ],
@@ -208,6 +229,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Field descriptions and real examples from the data dictionary (service/resources/meta.py).
     describe_openapi(app.openapi_schema)
+    # Operation order, public reads, response headers (service/openapi_finish.py).
+    finish_openapi(app.openapi_schema)
     return http_layer.install(app)
 
 

@@ -122,6 +122,13 @@ async def authenticate(engine: AsyncEngine, authorization: str | None) -> Curato
     return Curator(row["id"], row["name"], row["role"])
 
 
+async def key_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Litestar guard on curator-only reads: any valid key (a `reader` one too)."""
+    connection.state.curator = await authenticate(
+        connection.app.state.engine, connection.headers.get("authorization")
+    )
+
+
 async def editor_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Litestar guard on every write: runs before the body is parsed, so a request without a
     valid key is a 401 whatever it sends."""

@@ -124,12 +124,14 @@ def search_param(text: str) -> SearchQuery:
     """`q` as the API takes it: at most `MAX_QUERY_LENGTH` characters and `MAX_QUERY_WORDS`
     words, with something searchable; anything else is a 400 naming `q`."""
     if len(text) > MAX_QUERY_LENGTH:
-        raise invalid("q", f"at most {MAX_QUERY_LENGTH} characters")
+        raise invalid("q", f"at most {MAX_QUERY_LENGTH} characters", "too_long")
     if len(text.split()) > MAX_QUERY_WORDS:
-        raise invalid("q", f"at most {MAX_QUERY_WORDS} space-separated words")
+        raise invalid("q", f"at most {MAX_QUERY_WORDS} space-separated words", "too_many")
     query = parse_query(text) if SEARCHABLE.search(text) else None
     if query is None:
-        raise invalid("q", "nothing searchable: use Chinese characters, letters or digits")
+        raise invalid(
+            "q", "nothing searchable: use Chinese characters, letters or digits", "invalid_value"
+        )
     return query
 
 

@@ -513,6 +513,24 @@ class Change(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_change_resource_record", "resource", "record_id"),)
 
 
+class IdempotencyKey(SQLModel, table=True):
+    """A POST's `Idempotency-Key`, per API key: the request's fingerprint and the response it
+    got, replayed to a retry for 24 hours (service/curation/idempotency.py)."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(sa_type=text_type(16))  # the API key id
+    key: str = Field(sa_type=text_type(255))
+    fingerprint: str = Field(sa_type=text_type(64))  # SHA-256 of method, path and body
+    status: int
+    response_body: str = Field(sa_type=sa.Text)
+    response_headers: dict[str, str] = Field(sa_type=sa.JSON)
+    created_at: datetime = Field(index=True)
+
+    __table_args__ = (sa.UniqueConstraint("owner", "key", name="uq_idempotency_keys_owner_key"),)
+
+
 class SearchEntry(SQLModel, table=True):
     """Pre-tokenised text of one record, for full-text search (see service/fulltext.py).
 

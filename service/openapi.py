@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -13,10 +14,23 @@ from service.settings import Settings
 SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi" / "v1.json"
 
 
+def _sorted(value: Any, keep_order: bool = False) -> Any:
+    """Keys sorted at every level except the paths and their operations, which keep the
+    order readers see them in (list → detail → writes; service/openapi_finish.py)."""
+    if isinstance(value, dict):
+        keys = list(value) if keep_order else sorted(value)
+        return {k: _sorted(value[k], keep_order and k.startswith("/")) for k in keys}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
 def render() -> bytes:
-    """The spec as committed: sorted keys, two-space indent, trailing newline."""
+    """The spec as committed: sorted keys (but for paths and operations, which keep their
+    order), two-space indent, trailing newline."""
     schema = create_app(Settings()).openapi_schema.to_schema()
-    return msgspec.json.format(msgspec.json.encode(schema, order="sorted"), indent=2) + b"\n"
+    ordered = {k: _sorted(v, keep_order=k == "paths") for k, v in sorted(schema.items())}
+    return msgspec.json.format(msgspec.json.encode(ordered), indent=2) + b"\n"
 
 
 def main() -> int:

@@ -182,3 +182,5 @@ def test_typescript_client_runs_against_the_service(
     assert report["iterated"] == report["distinct"] == report["total"] > 100
     assert report["quoteAtSpan"] is True
     assert report["rejected"] == ["cursor"]
+    assert report["kind"] == "invalid-request"
+    assert report["codes"] == {"cursor": "invalid_cursor"}

@@ -391,7 +391,16 @@ class TestChanges:
         assert mine[0]["after"]["name"] == "审计测试"
         assert mine[1]["before"]["name_en"] is None
         assert mine[1]["after"]["name_en"] == "Audit"
-        assert mine[1]["actor"]["name"] == "alice"
+        # Who wrote is curator-only: not in the public feed, in /v1/curation/changes.
+        assert "actor" not in mine[1]
+        private = await env.client.get(
+            "/v1/curation/changes", params={"limit": 100}, headers=env.auth("reader")
+        )
+        assert private.status_code == 200, private.text
+        assert private.headers["cache-control"] == "private, no-store"
+        theirs = [c for c in private.json()["data"] if c["record_id"] == "shen-ji-ce-shi"]
+        assert theirs[1]["actor"]["name"] == "alice"
+        assert {k: v for k, v in theirs[1].items() if k != "actor"} == mine[1]
         assert mine[1]["revision"] == 2
 
         # Paging one at a time gives the same sequence, ascending.

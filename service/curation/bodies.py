@@ -38,6 +38,7 @@ from litestar.typing import FieldDefinition
 
 from service.models import table_of
 from service.web.errors import BadRequest, InvalidParam
+from service.web.problems import ParamCode
 
 # ---------------------------------------------------------------- field types
 
@@ -105,8 +106,27 @@ def patch_type(in_type: type[msgspec.Struct], name: str) -> type[msgspec.Struct]
 # ---------------------------------------------------------------- decoding
 
 
-def _body_problem(detail: str, name: str = "body") -> BadRequest:
-    return BadRequest(detail, [InvalidParam(name, detail, "body")])
+def _body_problem(detail: str, code: ParamCode, name: str = "body") -> BadRequest:
+    return BadRequest(detail, [InvalidParam(name, detail, code, "body")])
+
+
+# msgspec's validation messages, by what they mean (the first match wins).
+_MESSAGE_CODES: tuple[tuple[str, ParamCode], ...] = (
+    ("unknown field", "unknown_field"),
+    ("missing required", "required"),
+    ("length >=", "invalid_value"),
+    ("length <=", "too_long"),
+    ("matching", "invalid_value"),
+    (">=", "out_of_range"),
+    ("<=", "out_of_range"),
+    ("invalid enum", "not_allowed"),
+    ("expected `", "invalid_type"),
+)
+
+
+def _message_code(message: str) -> ParamCode:
+    lowered = message.lower()
+    return next((code for text, code in _MESSAGE_CODES if text in lowered), "invalid_value")
 
 
 def decode_body(raw: bytes, body_type: type[msgspec.Struct]) -> Any:
@@ -117,11 +137,12 @@ def decode_body(raw: bytes, body_type: type[msgspec.Struct]) -> Any:
         text = str(exc)
         match = re.search(r"at `\$\.?([^`]*)`", text)
         name = (match.group(1) if match else "") or "body"
-        raise _body_problem(text.split(" - at ")[0], name) from None
+        message = text.split(" - at ")[0]
+        raise _body_problem(message, _message_code(message), name) from None
     except msgspec.DecodeError as exc:
-        raise _body_problem(f"The body is not valid JSON: {exc}") from None
+        raise _body_problem(f"The body is not valid JSON: {exc}", "invalid_json") from None
     except RecursionError:
-        raise _body_problem("The body is nested too deeply.") from None
+        raise _body_problem("The body is nested too deeply.", "too_deep") from None
 
 
 def decimal_value(raw: msgspec.Raw) -> Decimal | None:

@@ -125,6 +125,11 @@ def write_operation(
     return dataclasses.dataclass(type(name, (Operation,), {"__post_init__": __post_init__}))
 
 
+def curation_tag(tag: str) -> str:
+    """The tag of a resource's writes: apart from its public reads."""
+    return f"{tag} (curation)"
+
+
 def _title(resource: Resource) -> str:
     return resource.singular.title()
 
@@ -136,7 +141,7 @@ def route_options(resource: Resource) -> dict[str, dict[str, Any]]:
     title, a = _title(resource), _article_of(resource.singular)
     by_body, by_path = "$response.body#/id", f"$request.path.{resource.singular}_id"
     write_on = {"Update": (f"update{title}", by_path), "Delete": (f"delete{title}", by_path)}
-    common: dict[str, Any] = {"security": SECURITY, "tags": [resource.name.title()]}
+    common: dict[str, Any] = {"security": SECURITY, "tags": [curation_tag(resource.tag)]}
     body: dict[str, Any] = {"guards": [editor_guard, json_body_guard], "return_dto": None}
     return {
         "create": common

@@ -13,7 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import sqlalchemy as sa
@@ -25,12 +25,21 @@ from service.curation.bodies import wire_dict
 from service.curation.context import facts_for, table_named
 from service.curation.fields import Columns, FieldMap
 from service.curation.index import refresh_entry
-from service.curation.rules import Problems, Wire, common_problems, slugify, text_problems
+from service.curation.rules import (
+    Problems,
+    Reason,
+    Wire,
+    code_of,
+    common_problems,
+    slugify,
+    text_problems,
+)
 from service.dataset import DataVersion
 from service.listing.handlers import make_etag
 from service.models import Change, table_of
 from service.resources.resource import Resource, WriteSpec
 from service.web.errors import BadRequest, InvalidParam
+from service.web.problems import PARAM_CODES, ParamCode, ProblemError
 from service.web.wire import to_plain_json
 
 MAX_SLUG_SYLLABLES = 8
@@ -68,7 +77,15 @@ def _write(resource: Resource) -> WriteSpec:
 
 
 def _unprocessable(title: str, problems: Problems) -> Unprocessable:
-    return Unprocessable(title, [InvalidParam(name, reason, "body") for name, reason in problems])
+    return Unprocessable(
+        title,
+        [InvalidParam(name, reason, _code(reason), "body") for name, reason in problems],
+    )
+
+
+def _code(reason: str) -> ParamCode:
+    code = code_of(reason)
+    return cast(ParamCode, code if code in PARAM_CODES else "rule_violation")
 
 
 # ---------------------------------------------------------------- validation
@@ -77,8 +94,8 @@ def _unprocessable(title: str, problems: Problems) -> Unprocessable:
 def _text_check(resource: Resource, wire: Wire) -> None:
     """Control characters and blank text, before anything reaches the database (PostgreSQL
     would reject a NUL even in a reference it only looks up)."""
-    problems = [
-        (name, f"{name} {reason}")
+    problems: Problems = [
+        (name, Reason(code_of(reason), f"{name} {reason}"))
         for name, reason in text_problems(wire, _write(resource).required_text)
     ]
     if problems:
@@ -208,9 +225,9 @@ async def _new_id(conn: AsyncConnection, resource: Resource, wire: Wire) -> str:
         return await _derive_id(conn, resource, wire[_write(resource).slug_field])
     table = resource.spec.table
     if await conn.scalar(sa.select(table.c.id).where(table.c.id == requested)):
-        raise HTTPException(
-            status_code=409,
-            detail=f"The id {requested!r} is already used (ids are never reused, "
+        raise ProblemError(
+            "id-taken",
+            f"The id {requested!r} is already used (ids are never reused, "
             "deleted records included).",
         )
     return str(requested)
@@ -348,9 +365,9 @@ async def delete(
     _require_if_match(if_match)
     referrers = await _referrers(conn, resource, record_id)
     if referrers:
-        raise HTTPException(
-            status_code=409,
-            detail=f"The {resource.singular} {record_id} is still referenced by "
+        raise ProblemError(
+            "still-referenced",
+            f"The {resource.singular} {record_id} is still referenced by "
             + "; ".join(referrers)
             + ". Re-point or delete those first.",
         )
@@ -369,9 +386,7 @@ async def restore(
     current = await _current(conn, resource, record_id, deleted_ok=True)
     _require_if_match(if_match)
     if current.row["deleted_at"] is None:
-        raise HTTPException(
-            status_code=409, detail=f"{resource.singular} {record_id} is not deleted"
-        )
+        raise ProblemError("not-deleted", f"{resource.singular} {record_id} is not deleted")
     _check_if_match(current, if_match)
     # The references it had may have been deleted meanwhile: the usual rules apply.
     wire = FieldMap(resource.spec.table, _write(resource).in_type).in_view(current.row)

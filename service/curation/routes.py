@@ -13,13 +13,16 @@ rewritten.
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from litestar import Request, Response, delete, patch, post
+from litestar import MediaType, Request, Response, delete, patch, post
 from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import BodyKwarg
+from litestar.serialization import encode_json, get_serializer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.curation import ops
+from service.curation import idempotency, ops
+from service.curation.idempotency import Claim, IdempotencyKeyHeader, Replay, Stored
 from service.curation.openapi import IfMatch, route_options
 from service.listing.controller import id_parameter
 from service.resources.registry import WRITABLE
@@ -43,6 +46,56 @@ def _respond(resource: Resource, written: ops.Written, status: int) -> Response[
     return WireResponse(written.body, status_code=status, headers=headers)
 
 
+def _answer(stored: Stored, replayed: bool) -> Response[Any]:
+    headers = stored.headers | ({idempotency.REPLAYED_HEADER: "true"} if replayed else {})
+    return Response(
+        stored.body, status_code=stored.status, headers=headers, media_type=MediaType.JSON
+    )
+
+
+async def _post(
+    request: Request[Any, Any, Any],
+    resource: Resource,
+    key: str | None,
+    operation: Operation,
+    status: int,
+) -> Response[Any]:
+    """A POST, made safe to retry by its `Idempotency-Key` (service/curation/idempotency.py):
+    the first response is stored in the write's transaction and replayed byte for byte."""
+    if key is None:
+        return _respond(resource, await _run(request, operation), status)
+    body = await request.body()
+    claim = Claim(
+        request.state.curator.key_id,
+        key,
+        idempotency.fingerprint(request.method, request.url.path, body),
+    )
+    engine = request.app.state.engine
+    if (found := await idempotency.lookup(engine, claim)) is not None:
+        return _answer(found, replayed=True)
+    serializer = get_serializer(request.route_handler.resolve_type_encoders())
+    answers: list[Stored] = []
+
+    async def once(conn: AsyncConnection) -> ops.Written:
+        await idempotency.claim_key(conn, claim)
+        written = await operation(conn)
+        plain = _respond(resource, written, status)
+        answers.append(Stored(status, encode_json(written.body, serializer), plain.headers))
+        await idempotency.store(conn, claim, answers[-1])
+        return written
+
+    try:
+        await _run(request, once)
+    except Replay as replay:
+        return _answer(replay.stored, replayed=True)
+    except IntegrityError:
+        # Another request took the key between our look-up and our insert: answer as it did.
+        if (found := await idempotency.lookup(engine, claim)) is None:
+            raise
+        return _answer(found, replayed=True)
+    return _answer(answers[-1], replayed=False)
+
+
 def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:
     assert resource.write is not None
     in_type, patch_type = resource.write.in_type, resource.write.patch_type
@@ -52,10 +105,16 @@ def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:
     async def create(
         request: Request[Any, Any, Any],
         data: Annotated[in_type, BodyKwarg(media_type=json)],  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKeyHeader,
     ) -> Response[detail]:  # type: ignore[valid-type]
         curator = request.state.curator
-        written = await _run(request, lambda conn: ops.create(conn, resource, data, curator))
-        return _respond(resource, written, 201)
+        return await _post(
+            request,
+            resource,
+            idempotency_key,
+            lambda conn: ops.create(conn, resource, data, curator),
+            201,
+        )
 
     async def update(
         request: Request[Any, Any, Any],
@@ -85,12 +144,16 @@ def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:
         request: Request[Any, Any, Any],
         record_id: record,  # type: ignore[valid-type]
         if_match: IfMatch,
+        idempotency_key: IdempotencyKeyHeader,
     ) -> Response[detail]:  # type: ignore[valid-type]
         curator = request.state.curator
-        written = await _run(
-            request, lambda conn: ops.restore(conn, resource, record_id, curator, if_match)
+        return await _post(
+            request,
+            resource,
+            idempotency_key,
+            lambda conn: ops.restore(conn, resource, record_id, curator, if_match),
+            200,
         )
-        return _respond(resource, written, 200)
 
     options = route_options(resource)
     item_path = f"/{resource.name}/{{{resource.singular}_id:str}}"

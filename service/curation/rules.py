@@ -24,6 +24,23 @@ from service.quantity import QuantityError, parse_quantity
 Wire = dict[str, Any]
 Problems = list[tuple[str, str]]
 
+
+class Reason(str):
+    """A problem's reason text that also carries its machine code (the API's
+    `invalid_params[].code`, service/web/problems.py); a plain `str` reason is `rule_violation`."""
+
+    code: str
+
+    def __new__(cls, code: str, text: str) -> Reason:
+        reason = super().__new__(cls, text)
+        reason.code = code
+        return reason
+
+
+def code_of(reason: str) -> str:
+    return getattr(reason, "code", "rule_violation")
+
+
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -55,9 +72,16 @@ def text_problems(record: Mapping[str, Any], required: Iterable[str] = ()) -> Pr
     def visit(value: Any, path: str) -> None:
         if isinstance(value, str):
             if _CONTROL.search(value):
-                problems.append((path, "contains a control character (NUL or another)"))
+                problems.append(
+                    (
+                        path,
+                        Reason(
+                            "control_character", "contains a control character (NUL or another)"
+                        ),
+                    )
+                )
             elif value and not value.strip():
-                problems.append((path, "is blank (only whitespace)"))
+                problems.append((path, Reason("blank", "is blank (only whitespace)")))
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 visit(key, path)
@@ -70,7 +94,7 @@ def text_problems(record: Mapping[str, Any], required: Iterable[str] = ()) -> Pr
         visit(value, name)
     for name in required:
         if record.get(name) == "":
-            problems.append((name, "is required and may not be empty"))
+            problems.append((name, Reason("required", "is required and may not be empty")))
     return problems
 
 
@@ -107,12 +131,24 @@ def quantity_problems(
         return [("raw", f"raw {raw!r} does not parse: {exc}")]
     problems: Problems = []
     if parsed.value != value:
-        problems.append(("value", f"value {value} but the parser reads {raw!r} as {parsed.value}"))
+        problems.append(
+            (
+                "value",
+                Reason("mismatch", f"value {value} but the parser reads {raw!r} as {parsed.value}"),
+            )
+        )
     if parsed.unit != unit:
-        problems.append(("unit", f"unit {unit!r} but the parser reads {parsed.unit!r}"))
+        problems.append(
+            ("unit", Reason("mismatch", f"unit {unit!r} but the parser reads {parsed.unit!r}"))
+        )
     if parsed.qualifier != qualifier:
         problems.append(
-            ("qualifier", f"qualifier {qualifier!r} but the parser reads {parsed.qualifier!r}")
+            (
+                "qualifier",
+                Reason(
+                    "mismatch", f"qualifier {qualifier!r} but the parser reads {parsed.qualifier!r}"
+                ),
+            )
         )
     return problems
 
@@ -210,7 +246,7 @@ def common_problems(
     existing (live) records."""
     problems: Problems = []
     if wire.get("kind") not in kinds:
-        problems.append(("kind", "expected one of: " + ", ".join(kinds)))
+        problems.append(("kind", Reason("not_allowed", "expected one of: " + ", ".join(kinds))))
     for name in wire.get("null_reasons") or {}:
         if name not in nullable:
             problems.append(("null_reasons", f"{name!r} is not a nullable field"))
@@ -219,7 +255,9 @@ def common_problems(
     for name, table in references.items():
         value = wire.get(name)
         if value is not None and not ctx.exists(table, value):
-            problems.append((name, f"unknown {table} {value!r}{ctx.missing_note}"))
+            problems.append(
+                (name, Reason("unknown_reference", f"unknown {table} {value!r}{ctx.missing_note}"))
+            )
     return problems
 
 
@@ -228,7 +266,7 @@ def unique_name_problems(table: str, wire: Wire, ctx: Context, record_id: str) -
     problems: Problems = []
     clash = ctx.name_owner(table, wire["name"], record_id)
     if clash is not None:
-        problems.append(("name", f"the name is already used by {clash!r}"))
+        problems.append(("name", Reason("duplicate", f"the name is already used by {clash!r}")))
     if wire.get("parent") == record_id:
         problems.append(("parent", "a record cannot be its own parent"))
     return problems

@@ -67,7 +67,9 @@ def key_fits(value: Any, kind: ColumnType) -> bool:
 def decode_cursor(raw: str, secret: bytes, binding: str, keys: Sequence[ColumnType]) -> Cursor:
     """A signed cursor for this query, each key checked against its sort column's type;
     anything else is a 400 (never a database error)."""
-    bad = invalid("cursor", "malformed or tampered cursor; restart from the first page")
+    bad = invalid(
+        "cursor", "malformed or tampered cursor; restart from the first page", "invalid_cursor"
+    )
     if len(raw) > MAX_CURSOR_LENGTH or not CURSOR_TEXT.fullmatch(raw):
         raise bad
     try:
@@ -83,7 +85,9 @@ def decode_cursor(raw: str, secret: bytes, binding: str, keys: Sequence[ColumnTy
     except msgspec.DecodeError:
         raise bad from None
     if not hmac.compare_digest(cursor.binding.encode(), binding.encode()):
-        raise invalid("cursor", "cursor belongs to a different query; restart paging")
+        raise invalid(
+            "cursor", "cursor belongs to a different query; restart paging", "invalid_cursor"
+        )
     if len(cursor.values) != len(keys):
         raise bad
     if not all(key_fits(v, k) for v, k in zip(cursor.values, keys, strict=True)):

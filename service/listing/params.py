@@ -47,8 +47,10 @@ def filter_type(flt: FilterField) -> ColumnType:
 
 
 def parse_integer(param: str, raw: str, kind: ColumnType) -> int:
-    if not INTEGER_TEXT.fullmatch(raw) or not -kind.limit - 1 <= int(raw) <= kind.limit:
-        raise invalid(param, f"expected {kind.describe()}")
+    if not INTEGER_TEXT.fullmatch(raw):
+        raise invalid(param, f"expected {kind.describe()}", "invalid_value")
+    if not -kind.limit - 1 <= int(raw) <= kind.limit:
+        raise invalid(param, f"expected {kind.describe()}", "out_of_range")
     return int(raw)
 
 
@@ -57,13 +59,13 @@ def parse_decimal(param: str, raw: str, kind: ColumnType, op: Op = "eq") -> Deci
     the comparison keeps its meaning over the values the column can hold (`gt 0.0000001` is
     `gt 0` at scale 6; `eq` of such a number matches nothing): the database never sees a
     number it cannot represent."""
-    bad = invalid(param, f"expected {kind.describe()}")
+    bad = invalid(param, f"expected {kind.describe()}", "invalid_value")
     if not DECIMAL_TEXT.fullmatch(raw):
         raise bad
     try:
         number = Decimal(raw)
         if abs(number) >= kind.limit:
-            raise bad
+            raise invalid(param, f"expected {kind.describe()}", "out_of_range")
         quantum = Decimal(1).scaleb(-kind.scale)
         down = number.quantize(quantum, rounding=ROUND_FLOOR)
         if down == number:
@@ -80,22 +82,22 @@ def parse_decimal(param: str, raw: str, kind: ColumnType, op: Op = "eq") -> Deci
 
 def parse_scalar(flt: FilterField, param: str, raw: str, op: Op = "eq") -> Any:
     if len(raw) > MAX_VALUE_LENGTH:
-        raise invalid(param, f"value longer than {MAX_VALUE_LENGTH} characters")
+        raise invalid(param, f"value longer than {MAX_VALUE_LENGTH} characters", "too_long")
     if CONTROL.search(raw):
-        raise invalid(param, "value contains a control character")
+        raise invalid(param, "value contains a control character", "control_character")
     if flt.type is bool:
         lowered = raw.lower()
         if lowered in {"true", "1"}:
             return True
         if lowered in {"false", "0"}:
             return False
-        raise invalid(param, "expected true or false")
+        raise invalid(param, "expected true or false", "invalid_value")
     if flt.type is int:
         return parse_integer(param, raw, filter_type(flt))
     if flt.type is Decimal:
         return parse_decimal(param, raw, filter_type(flt), op)
     if flt.enum is not None and raw not in flt.enum:
-        raise invalid(param, "expected one of: " + ", ".join(flt.enum))
+        raise invalid(param, "expected one of: " + ", ".join(flt.enum), "not_allowed")
     return raw
 
 
@@ -139,7 +141,7 @@ def reject_unknown(params: QueryParams, accepted: frozenset[str]) -> None:
     if unknown:
         raise BadRequest(
             "Unknown query parameter(s): " + ", ".join(unknown),
-            [InvalidParam(name, "unknown parameter") for name in unknown],
+            [InvalidParam(name, "unknown parameter", "unknown_parameter") for name in unknown],
         )
 
 
@@ -147,7 +149,7 @@ def single_param(params: QueryParams, name: str) -> str | None:
     """The one value of a parameter (None when absent); given more than once is a 400."""
     values = params.getall(name, [])
     if len(values) > 1:
-        raise invalid(name, "given more than once")
+        raise invalid(name, "given more than once", "repeated")
     return values[0] if values else None
 
 
@@ -155,9 +157,9 @@ def name_list(params: QueryParams, name: str) -> list[str]:
     """A comma list (also accepted as repeated parameters), without empty items."""
     values = [v for raw in params.getall(name, []) for v in raw.split(",")]
     if any(not v for v in values):
-        raise invalid(name, "expected a comma-separated list of names")
+        raise invalid(name, "expected a comma-separated list of names", "invalid_value")
     if len(values) > MAX_IN_VALUES:  # the documented maxItems
-        raise invalid(name, f"at most {MAX_IN_VALUES} names")
+        raise invalid(name, f"at most {MAX_IN_VALUES} names", "too_many")
     return values
 
 
@@ -167,7 +169,9 @@ def parse_limit(params: QueryParams) -> int:
         return DEFAULT_LIMIT
     # ASCII digits only: str.isdigit() and int() also accept "٥" and "５".
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise invalid("limit", f"expected an integer (ASCII digits) from 1 to {MAX_LIMIT}")
+        raise invalid(
+            "limit", f"expected an integer (ASCII digits) from 1 to {MAX_LIMIT}", "out_of_range"
+        )
     return int(raw)
 
 
@@ -180,7 +184,7 @@ def parse_list_count(params: QueryParams) -> CountMode:
     if raw is None:
         return "estimated"
     if raw not in ("exact", "estimated", "none"):
-        raise invalid("count", "expected exact, estimated or none")
+        raise invalid("count", "expected exact, estimated or none", "not_allowed")
     return cast(CountMode, raw)
 
 
@@ -188,7 +192,7 @@ def parse_count(params: QueryParams) -> bool:
     """`count=exact` (default, True) or `count=none`."""
     raw = single_param(params, "count")
     if raw not in (None, "exact", "none"):
-        raise invalid("count", "expected exact or none")
+        raise invalid("count", "expected exact or none", "not_allowed")
     return raw != "none"
 
 
@@ -203,13 +207,13 @@ def parse_sort(spec: ListSpec[Any], raw: str | None) -> tuple[tuple[SortKey, boo
         key = spec.sort_by_name.get(name)
         if key is None:
             allowed = ", ".join(spec.sort_by_name)
-            raise invalid("sort", f"unknown sort key {name!r}; allowed: {allowed}")
+            raise invalid("sort", f"unknown sort key {name!r}; allowed: {allowed}", "not_allowed")
         if name in seen:
             continue  # a repeated key cannot change the order: the first one wins
         seen.add(name)
         keys.append((key, descending))
     if len(text.split(",")) > MAX_SORT_KEYS:
-        raise invalid("sort", f"at most {MAX_SORT_KEYS} sort keys")
+        raise invalid("sort", f"at most {MAX_SORT_KEYS} sort keys", "too_many")
     return tuple(keys)
 
 
@@ -223,6 +227,7 @@ def parse_shape(params: QueryParams, spec: ListSpec[Any], field_names: Sequence[
             raise invalid(
                 "fields",
                 f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(allowed_fields)}",
+                "not_allowed",
             )
         fields = frozenset(names) | {"id"}
     paths: list[tuple[str, ...]] = []
@@ -235,7 +240,9 @@ def parse_shape(params: QueryParams, spec: ListSpec[Any], field_names: Sequence[
             if depth >= 2 or relation is None:
                 allowed = ", ".join(spec.relations) or "none"
                 raise invalid(
-                    "expand", f"cannot expand {path_text!r} (depth ≤ 2; top level: {allowed})"
+                    "expand",
+                    f"cannot expand {path_text!r} (depth ≤ 2; top level: {allowed})",
+                    "not_allowed",
                 )
             current = REGISTRY[relation.resource]
         if path not in paths:
@@ -252,7 +259,7 @@ def parse_export(params: QueryParams, accept: str | None) -> Literal["csv", "ndj
     requested = single_param(params, "format")
     if requested is not None:
         if requested not in {"json", "csv", "ndjson"}:
-            raise invalid("format", "expected json, csv or ndjson")
+            raise invalid("format", "expected json, csv or ndjson", "not_allowed")
         return None if requested == "json" else cast(Literal["csv", "ndjson"], requested)
     chosen = negotiate(accept, LIST_MEDIA_TYPES)
     if chosen == "text/csv":
@@ -281,9 +288,9 @@ def parse_list_query(
         if op == "in":
             parts = raw.split(",")  # taken as sent: the schema documents no padding
             if not raw or any(p == "" for p in parts):
-                raise invalid(param, "expected a comma-separated list of values")
+                raise invalid(param, "expected a comma-separated list of values", "invalid_value")
             if len(parts) > MAX_IN_VALUES:
-                raise invalid(param, f"at most {MAX_IN_VALUES} values")
+                raise invalid(param, f"at most {MAX_IN_VALUES} values", "too_many")
             value = tuple(parse_scalar(flt, param, p, op) for p in parts)
         elif op == "isnull":
             value = parse_scalar(FilterField(flt.name, bool, ("isnull",), ""), param, raw)
@@ -300,7 +307,11 @@ def parse_list_query(
     unknown_facets = [f for f in facets if f not in spec.facet_names]
     if unknown_facets:
         allowed = ", ".join(spec.facet_names) or "none"
-        raise invalid("facet", f"cannot facet on {', '.join(unknown_facets)}; allowed: {allowed}")
+        raise invalid(
+            "facet",
+            f"cannot facet on {', '.join(unknown_facets)}; allowed: {allowed}",
+            "not_allowed",
+        )
 
     sort = parse_sort(spec, single_param(params, "sort"))
     binding = query_binding(

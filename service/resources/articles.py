@@ -19,7 +19,7 @@ from service.curation.bodies import (
     fits,
     patch_type,
 )
-from service.curation.rules import Context, Problems, Wire, squash
+from service.curation.rules import Context, Problems, Reason, Wire, squash
 from service.listing.declare import list_spec
 from service.listing.rows import Row
 from service.listing.spec import (
@@ -273,15 +273,20 @@ def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
     start, end = record["span"]["start"], record["span"]["end"]
     text = ctx.document_text(record["document"])
     if text is None:
-        problems.append(("document", f"unknown document {record['document']!r}"))
+        missing = f"unknown document {record['document']!r}"
+        problems.append(("document", Reason("unknown_reference", missing)))
     elif not 0 <= start < end <= len(text):
-        problems.append(("span", f"outside the document (length {len(text)})"))
+        problems.append(
+            ("span", Reason("out_of_range", f"outside the document (length {len(text)})"))
+        )
     elif squash(record["headline"]) not in squash(text[start:end]):
-        problems.append(("headline", "not found inside the article span"))
+        problems.append(("headline", Reason("mismatch", "not found inside the article span")))
     for i, repair in enumerate(record["repairs"]):
         rs = repair["span"]
         if not start <= rs["start"] < rs["end"] <= end:
-            problems.append((f"repairs[{i}].span", "not inside the article span"))
+            problems.append(
+                (f"repairs[{i}].span", Reason("out_of_range", "not inside the article span"))
+            )
     return problems
 
 

@@ -1,7 +1,8 @@
 """The audit trail of curator writes, for sync clients: `GET /v1/changes?since=…`.
 
-Public, like every read: it carries the wire representations the API serves anyway, plus the
-key id and name of the curator who wrote. Ascending change id, keyset-paged with the same
+Public, like every read: what changed and when, with the wire representations the API serves
+anyway. Who changed it (the API key id and curator name) is curator-only:
+`GET /v1/curation/changes` needs an API key and is never cached or shared. Ascending change id, keyset-paged with the same
 signed cursors as every list; `since` is a change id (exclusive) or an RFC 3339 time.
 """
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from litestar import Controller, Request, Response, get
 from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
 
+from service.auth import SECURITY, key_guard
 from service.db import Db
 from service.listing.columns import column_type
 from service.listing.cursor import Cursor, decode_cursor, encode_cursor, query_binding
@@ -25,10 +27,14 @@ from service.listing.handlers import cursor_secret
 from service.listing.params import parse_count, parse_limit, reject_unknown, single_param
 from service.models import Change, table_of
 from service.resources.registry import WRITABLE
-from service.web.errors import COMMON_ERRORS, invalid
+from service.web.errors import COMMON_ERRORS, invalid, problem_spec
 from service.web.wire import WireResponse
 
 RESOURCES = tuple(r.name for r in WRITABLE)
+CURATOR_READ_ERRORS = {
+    **{status: spec for status, spec in COMMON_ERRORS.items() if status != 304},
+    401: problem_spec("No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`)."),
+}
 # A Literal built from the registry: the resources curators can write.
 ResourceName = Literal[RESOURCES]  # type: ignore[valid-type]
 PARAMS = frozenset({"since", "resource", "limit", "cursor", "count"})
@@ -60,7 +66,6 @@ class ChangeOut(msgspec.Struct):
 
     id: int
     at: datetime
-    actor: Actor
     resource: ResourceName
     record_id: str
     action: Literal["create", "update", "delete", "restore"]
@@ -73,6 +78,21 @@ class ChangePage(msgspec.Struct):
     """A page of changes, oldest first."""
 
     data: list[ChangeOut]
+    page: PageInfo
+    links: PageLinks
+    total: Total
+
+
+class CuratorChangeOut(ChangeOut):
+    """A change and the API key that made it."""
+
+    actor: Actor
+
+
+class CuratorChangePage(msgspec.Struct):
+    """A page of changes with their actors, oldest first."""
+
+    data: list[CuratorChangeOut]
     page: PageInfo
     links: PageLinks
     total: Total
@@ -135,7 +155,11 @@ def parse_since(raw: str | None) -> int | datetime | None:
         return None
     if SINCE_ID.fullmatch(raw):
         return int(raw)
-    bad = invalid("since", "expected a change id or an RFC 3339 time with offset (ASCII digits)")
+    bad = invalid(
+        "since",
+        "expected a change id or an RFC 3339 time with offset (ASCII digits)",
+        "invalid_value",
+    )
     if not SINCE_TIME.fullmatch(raw):
         raise bad
     try:
@@ -153,6 +177,68 @@ def _since(since: int | datetime | None) -> sa.ColumnElement[bool] | None:
     return changes.c.at > since
 
 
+async def _changes_page(
+    request: Request[Any, Any, Any], db: Db, path: str
+) -> tuple[list[Any], PageInfo, PageLinks, Total, dict[str, str]]:
+    """The rows of one page of changes, with its paging parts and `Link` header."""
+    reject_unknown(request.query_params, PARAMS)
+    limit = parse_limit(request.query_params)
+    count = parse_count(request.query_params)
+    since = parse_since(single_param(request.query_params, "since"))
+    resource = single_param(request.query_params, "resource")
+    if resource is not None and resource not in RESOURCES:
+        raise invalid("resource", "expected one of: " + ", ".join(RESOURCES), "not_allowed")
+    where = [c for c in (_since(since),) if c is not None]
+    if resource is not None:
+        where.append(changes.c.resource == resource)
+    secret = cursor_secret(request)
+    canonical_since = since.isoformat() if isinstance(since, datetime) else since
+    binding = query_binding(secret, path, [canonical_since, resource], ["id"])
+    raw_cursor = single_param(request.query_params, "cursor")
+    keys = [column_type(changes.c.id)]
+    cursor = decode_cursor(raw_cursor, secret, binding, keys) if raw_cursor else None
+    if cursor is not None and cursor.direction != "next":
+        raise invalid(
+            "cursor", "malformed or tampered cursor; restart from the first page", "invalid_cursor"
+        )
+    stmt = sa.select(changes).where(*where)
+    if cursor is not None:
+        stmt = stmt.where(changes.c.id > cast(int, cursor.values[0]))
+    rows = list((await db.execute(stmt.order_by(changes.c.id).limit(limit + 1))).mappings())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        encode_cursor(Cursor("next", [rows[-1]["id"]], binding), secret) if rows and more else None
+    )
+    total: int | None = None
+    if count:
+        total = int(
+            await db.scalar(sa.select(sa.func.count()).select_from(changes).where(*where)) or 0
+        )
+    next_url = page_url(request, next_cursor) if next_cursor else None
+    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
+    return (
+        rows,
+        PageInfo(limit, next_cursor, None),
+        PageLinks(page_url(request, raw_cursor), next_url, None),
+        Total(total, "exact" if count else "none"),
+        headers,
+    )
+
+
+def _change(r: Any) -> ChangeOut:
+    return ChangeOut(
+        id=r["id"],
+        at=r["at"],
+        resource=r["resource"],
+        record_id=r["record_id"],
+        action=r["action"],
+        revision=r["revision"],
+        before=r["before"],
+        after=r["after"],
+    )
+
+
 class ChangesController(Controller):
     path = "/changes"
     tags = ["Changes"]
@@ -160,67 +246,45 @@ class ChangesController(Controller):
     @get(
         "/",
         operation_id="listChanges",
-        summary="List curator changes (audit trail) for sync clients",
+        summary="List changes (what changed, when) for sync clients",
         description="Every create, update, delete and restore made through the write API, "
-        "oldest first, with the record before and after. Poll with `since=<last id seen>`.",
+        "oldest first, with the record before and after. Poll with `since=<last id seen>`. "
+        "Who made a change (curator and key) is curator-only: `GET /v1/curation/changes`.",
         operation_class=_operation_class(),
         responses=COMMON_ERRORS,
     )
     async def list_changes(self, request: Request[Any, Any, Any], db: Db) -> Response[ChangePage]:
-        reject_unknown(request.query_params, PARAMS)
-        limit = parse_limit(request.query_params)
-        count = parse_count(request.query_params)
-        since = parse_since(single_param(request.query_params, "since"))
-        resource = single_param(request.query_params, "resource")
-        if resource is not None and resource not in RESOURCES:
-            raise invalid("resource", "expected one of: " + ", ".join(RESOURCES))
-        where = [c for c in (_since(since),) if c is not None]
-        if resource is not None:
-            where.append(changes.c.resource == resource)
-        secret = cursor_secret(request)
-        canonical_since = since.isoformat() if isinstance(since, datetime) else since
-        binding = query_binding(secret, "/v1/changes", [canonical_since, resource], ["id"])
-        raw_cursor = single_param(request.query_params, "cursor")
-        keys = [column_type(changes.c.id)]
-        cursor = decode_cursor(raw_cursor, secret, binding, keys) if raw_cursor else None
-        if cursor is not None and cursor.direction != "next":
-            raise invalid("cursor", "malformed or tampered cursor; restart from the first page")
-        stmt = sa.select(changes).where(*where)
-        if cursor is not None:
-            stmt = stmt.where(changes.c.id > cast(int, cursor.values[0]))
-        rows = list((await db.execute(stmt.order_by(changes.c.id).limit(limit + 1))).mappings())
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = (
-            encode_cursor(Cursor("next", [rows[-1]["id"]], binding), secret)
-            if rows and more
-            else None
-        )
+        rows, page, links, total, headers = await _changes_page(request, db, "/v1/changes")
+        body = ChangePage([_change(r) for r in rows], page, links, total)
+        return WireResponse(body, headers=headers)
+
+
+class CuratorChangesController(Controller):
+    path = "/curation/changes"
+    tags = ["Changes (curation)"]
+
+    @get(
+        "/",
+        operation_id="listCuratorChanges",
+        summary="List changes with who made them (curators only)",
+        description="The audit trail of `GET /v1/changes`, each change with the API key that "
+        "made it (its public id and the curator's name). Needs an API key (any role); never "
+        "cached or shared (`Cache-Control: private, no-store`).",
+        operation_class=_operation_class(),
+        responses=CURATOR_READ_ERRORS,
+        guards=[key_guard],
+        security=SECURITY,
+    )
+    async def list_curator_changes(
+        self, request: Request[Any, Any, Any], db: Db
+    ) -> Response[CuratorChangePage]:
+        path = "/v1/curation/changes"
+        rows, page, links, total, headers = await _changes_page(request, db, path)
         items = [
-            ChangeOut(
-                id=r["id"],
-                at=r["at"],
-                actor=Actor(r["key_id"], r["key_name"]),
-                resource=r["resource"],
-                record_id=r["record_id"],
-                action=r["action"],
-                revision=r["revision"],
-                before=r["before"],
-                after=r["after"],
+            CuratorChangeOut(
+                **msgspec.structs.asdict(_change(r)), actor=Actor(r["key_id"], r["key_name"])
             )
             for r in rows
         ]
-        total: int | None = None
-        if count:
-            total = int(
-                await db.scalar(sa.select(sa.func.count()).select_from(changes).where(*where)) or 0
-            )
-        next_url = page_url(request, next_cursor) if next_cursor else None
-        body = ChangePage(
-            data=items,
-            page=PageInfo(limit, next_cursor, None),
-            links=PageLinks(page_url(request, raw_cursor), next_url, None),
-            total=Total(total, "exact" if count else "none"),
-        )
-        headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
-        return WireResponse(body, headers=headers)
+        body = CuratorChangePage(items, page, links, total)
+        return WireResponse(body, headers=headers | {"Cache-Control": "private, no-store"})

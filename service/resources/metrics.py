@@ -14,6 +14,7 @@ from service.curation.figures import figure_rules
 from service.curation.rules import (
     Context,
     Problems,
+    Reason,
     Wire,
     quantity_problems,
     span_problem,
@@ -314,11 +315,12 @@ def _quote_problems(record: Wire, ctx: Context) -> Problems:
     span = [record["span"]["start"], record["span"]["end"]]
     article = ctx.article_span(record["article"])
     if article is None:
-        return [("article", f"unknown article {record['article']!r}{ctx.missing_note}")]
+        missing = f"unknown article {record['article']!r}{ctx.missing_note}"
+        return [("article", Reason("unknown_reference", missing))]
     document, start, end = article
     problem = span_problem(ctx.document_text(document) or "", record["quote"], span)
     if problem is not None:
-        return [("span", problem)]
+        return [("span", Reason("mismatch", problem))]
     if not start <= span[0] < span[1] <= end:
         return [("span", f"outside article {record['article']}")]
     return []
@@ -329,13 +331,19 @@ def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
     if record.get("growth_of") == record_id:
         problems.append(("growth_of", "a metric cannot qualify itself"))
     if squash(record["raw"]) not in squash(record["quote"]):
-        problems.append(("raw", "does not occur in the quote"))
+        problems.append(("raw", Reason("mismatch", "does not occur in the quote")))
     # `value` is exact decimal text (curation.bodies.wire_dict) or None when it was not a number.
     value = Decimal(record["value"]) if record["value"] is not None else None
     # adjusted() is the exponent of the leading digit: no arithmetic, so no Overflow trap.
     if value is None or not value.is_finite() or value.adjusted() >= 14:
         problems.append(
-            ("value", "expected a finite decimal below 1e14 (a JSON number or a string)")
+            (
+                "value",
+                Reason(
+                    "out_of_range",
+                    "expected a finite decimal below 1e14 (a JSON number or a string)",
+                ),
+            )
         )
     else:
         problems += quantity_problems(record["raw"], value, record["unit"], record["qualifier"])

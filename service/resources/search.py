@@ -90,11 +90,12 @@ def parse_search_sort(raw: str | None) -> list[tuple[str, bool]]:
     keys: list[tuple[str, bool]] = []
     parts = (raw if raw is not None else DEFAULT_SORT).split(",")
     if len(parts) > MAX_SEARCH_SORT_KEYS:
-        raise invalid("sort", f"at most {MAX_SEARCH_SORT_KEYS} sort keys")
+        raise invalid("sort", f"at most {MAX_SEARCH_SORT_KEYS} sort keys", "too_many")
     for part in parts:
         name = part.strip().removeprefix("-")
         if name not in SORT_NAMES:
-            raise invalid("sort", f"unknown sort key {name!r}; allowed: {', '.join(SORT_NAMES)}")
+            allowed = ", ".join(SORT_NAMES)
+            raise invalid("sort", f"unknown sort key {name!r}; allowed: {allowed}", "not_allowed")
         if name not in {k for k, _ in keys}:
             keys.append((name, part.strip().startswith("-")))
     return keys
@@ -210,11 +211,11 @@ class SearchController(Controller):
         reject_unknown(request.query_params, PARAMS)
         text = single_param(request.query_params, "q")
         if text is None:
-            raise invalid("q", "required")
+            raise invalid("q", "required", "required")
         query = search_param(text)
         types = name_list(request.query_params, "type")
         if any(t not in SEARCH_TYPES for t in types):
-            raise invalid("type", "expected any of: " + ", ".join(SEARCH_TYPES))
+            raise invalid("type", "expected any of: " + ", ".join(SEARCH_TYPES), "not_allowed")
         sort = parse_search_sort(single_param(request.query_params, "sort"))
         limit = parse_limit(request.query_params)
         count = parse_count(request.query_params)

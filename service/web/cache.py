@@ -22,7 +22,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.web.asgi import Headers, header, send_whole
 from service.web.observability import CACHE_EVENTS
-from service.web.paths import DATA_PREFIX, OPERATIONAL_PREFIXES
+from service.web.paths import DATA_PREFIX, OPERATIONAL_PREFIXES, PRIVATE_PREFIXES
 
 if TYPE_CHECKING:
     from service.web.layer import HttpLayer
@@ -191,6 +191,7 @@ class CacheMiddleware:
             scope["type"] != ScopeType.HTTP
             or http["method"] != "GET"
             or path.startswith(OPERATIONAL_PREFIXES)
+            or path.startswith(PRIVATE_PREFIXES)  # the guard must run for every request
         ):
             await self.app(scope, receive, send)
             return

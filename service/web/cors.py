@@ -36,6 +36,7 @@ EXPOSED_HEADERS = (
     "RateLimit-Policy",
     "Deprecation",
     "Sunset",
+    "Idempotent-Replayed",
 )
 PREFLIGHT_MAX_AGE = b"600"
 

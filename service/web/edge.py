@@ -19,7 +19,7 @@ from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.web.asgi import Headers, client_address, header, merge_vary, send_whole, set_header
-from service.web.errors import PROBLEM_MEDIA_TYPE, InvalidParam, Problem, problem_bytes, title_for
+from service.web.errors import PROBLEM_MEDIA_TYPE, InvalidParam, make_problem, problem_bytes
 from service.web.guards import reject
 from service.web.observability import REQUEST_ID, Exchange, record_request
 from service.web.paths import DOCS_PREFIXES, OPERATIONAL_PREFIXES
@@ -60,10 +60,11 @@ async def send_problem(
     detail: str,
     headers: Headers,
     params: list[InvalidParam] | None = None,
+    base: str | None = None,
 ) -> None:
-    """A problem+json answer the edge gives itself, without the app."""
-    problem = Problem(title_for(status), status, detail=detail, invalid_params=params or None)
-    body = msgspec.json.encode(problem)
+    """A problem+json answer the edge gives itself, without the app (`base`: the public base
+    URL of problem `type`s)."""
+    body = msgspec.json.encode(make_problem(status, detail, base=base, invalid_params=params))
     content = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
@@ -78,6 +79,7 @@ class EdgeMiddleware:
         self.app = app
         self.layer = layer
         self.settings = layer.settings
+        self.base = layer.settings.public_base_url  # of problem `type` URIs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -108,7 +110,7 @@ class EdgeMiddleware:
             preflight = header(request_headers, b"access-control-request-method")
             if rejection is not None:
                 status, detail, extra, params = rejection
-                await send_problem(wrapped, status, detail, extra, params)
+                await send_problem(wrapped, status, detail, extra, params, self.base)
             elif exchange.method == "OPTIONS" and origin is not None and preflight is not None:
                 await self._answer_preflight(send, exchange, rate_headers, origin, preflight)
             else:
@@ -124,6 +126,7 @@ class EdgeMiddleware:
                 500,
                 "The server could not complete the request.",
                 [],
+                base=self.base,
             )
         finally:
             duration = time.perf_counter() - started
@@ -138,7 +141,7 @@ class EdgeMiddleware:
         wrapped = self._wrap_send(send, exchange, extra_headers)
         if allowed is None:
             detail = "CORS: this origin may only read (GET, HEAD); writes need an allowed origin."
-            await send_problem(wrapped, 403, detail, [])
+            await send_problem(wrapped, 403, detail, [], base=self.base)
         else:
             await send_whole(wrapped, 204, allowed, b"")
 
@@ -199,7 +202,7 @@ class EdgeMiddleware:
         """Whatever produced it (CORS preflight, a framework default), errors are
         problem+json: keep the headers, replace the body (the app's body is then dropped)."""
         status: int = start["status"]
-        body = problem_bytes(status)
+        body = problem_bytes(status, base=self.base)
         set_header(headers, b"content-type", PROBLEM_MEDIA_TYPE.encode())
         set_header(headers, b"content-length", str(len(body)).encode())
         headers = [(k, v) for k, v in headers if k.lower() != b"content-encoding"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -12,27 +12,69 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from service.web.problems import KINDS, PARAM_CODES, ParamCode, kind_for, type_uri
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("service.errors")
 
 
 class InvalidParam(msgspec.Struct):
-    """One rejected input: which parameter, where, and why."""
+    """One rejected input: which parameter, where, why, and a machine `code`."""
 
-    name: str
-    reason: str
-    location: str = "query"
+    name: Annotated[str, msgspec.Meta(description="The parameter, header or body field.")]
+    reason: Annotated[str, msgspec.Meta(description="Why it was rejected, in English.")]
+    code: Annotated[
+        ParamCode,
+        msgspec.Meta(
+            description="What is wrong, for programs: "
+            + "; ".join(f"`{code}`: {text}" for code, text in PARAM_CODES.items())
+        ),
+    ]
+    location: Annotated[str, msgspec.Meta(description="`query`, `path`, `header` or `body`.")] = (
+        "query"
+    )
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
     """An error response (RFC 9457)."""
 
-    title: str
-    status: int
-    type: str = "about:blank"
-    detail: str | None = None
+    title: Annotated[str, msgspec.Meta(description="The same for every problem of a `type`.")]
+    status: Annotated[int, msgspec.Meta(description="The HTTP status code.")]
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="The kind of error, stable: branch on it. A URI reference to a page "
+            "describing it: `/problems/<kind>` (absolute when the server has a public base "
+            "URL). Kinds: " + ", ".join(f"`{k.slug}` ({k.status})" for k in KINDS) + "."
+        ),
+    ]
+    detail: Annotated[
+        str | None, msgspec.Meta(description="This occurrence, in English (may change).")
+    ] = None
     instance: str | None = None
-    invalid_params: list[InvalidParam] | None = None
+    invalid_params: Annotated[
+        list[InvalidParam] | None, msgspec.Meta(description="Each rejected input (400, 422).")
+    ] = None
+
+
+def make_problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    slug: str | None = None,
+    base: str | None = None,
+    invalid_params: list[InvalidParam] | None = None,
+) -> Problem:
+    """The problem of kind `slug` (default: the status's kind); `base` is `PUBLIC_BASE_URL`."""
+    kind = kind_for(status, slug)
+    title = kind.title if slug is not None else title_for(status)
+    return Problem(
+        title=title,
+        status=status,
+        type=type_uri(kind.slug, base),
+        detail=detail,
+        invalid_params=invalid_params or None,
+    )
 
 
 class BadRequest(HTTPException):
@@ -44,10 +86,12 @@ class BadRequest(HTTPException):
         super().__init__(detail=detail)
         self.invalid_params = invalid_params
 
+    slug: str | None = None  # a kind other than the status's default (problems.KINDS)
 
-def invalid(name: str, reason: str, location: str = "query") -> BadRequest:
+
+def invalid(name: str, reason: str, code: ParamCode, location: str = "query") -> BadRequest:
     return BadRequest(
-        f"Invalid parameter {name!r}: {reason}", [InvalidParam(name, reason, location)]
+        f"Invalid parameter {name!r}: {reason}", [InvalidParam(name, reason, code, location)]
     )
 
 
@@ -80,9 +124,9 @@ def title_for(status: int) -> str:
         return "Error"
 
 
-def problem_bytes(status: int, detail: str | None = None) -> bytes:
+def problem_bytes(status: int, detail: str | None = None, base: str | None = None) -> bytes:
     """The encoded body, for the HTTP layer's raw ASGI answers (413, 414, 429, …)."""
-    return msgspec.json.encode(Problem(title=title_for(status), status=status, detail=detail))
+    return msgspec.json.encode(make_problem(status, detail, base=base))
 
 
 def problem_response(
@@ -91,14 +135,26 @@ def problem_response(
     *,
     invalid_params: list[InvalidParam] | None = None,
     headers: dict[str, str] | None = None,
+    slug: str | None = None,
+    base: str | None = None,
 ) -> Response[Problem]:
-    body = Problem(
-        title=title_for(status),
-        status=status,
-        detail=detail,
-        invalid_params=invalid_params or None,
-    )
+    body = make_problem(status, detail, slug=slug, base=base, invalid_params=invalid_params)
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def public_base(request: Request[Any, Any, Any] | None) -> str | None:
+    """`PUBLIC_BASE_URL` of the app serving `request` (None: relative `type` URIs)."""
+    settings = getattr(getattr(request, "app", None), "state", {}).get("settings")
+    return getattr(settings, "public_base_url", None)
+
+
+def _param_code(message: str) -> ParamCode:
+    lowered = message.lower()
+    if "required" in lowered or "missing" in lowered:
+        return "required"
+    if "length" in lowered:
+        return "too_long"
+    return "invalid_value"
 
 
 def _validation_params(exc: ValidationException) -> list[InvalidParam]:
@@ -106,40 +162,48 @@ def _validation_params(exc: ValidationException) -> list[InvalidParam]:
     extra: Any = exc.extra
     for item in extra if isinstance(extra, list) else []:
         if isinstance(item, dict):
-            source = item.get("source") or "query"
+            source = str(getattr(item.get("source"), "value", item.get("source")) or "query")
+            reason = str(item.get("message") or "invalid value")
+            name = str(item.get("key") or "body")
+            if source == "header":  # Litestar names the handler's argument: `if_match`
+                name = "-".join(word.capitalize() for word in name.split("_"))
             params.append(
                 InvalidParam(
-                    name=str(item.get("key") or "body"),
-                    reason=str(item.get("message") or "invalid value"),
-                    location=str(getattr(source, "value", source)),
+                    name=name,
+                    reason=reason,
+                    code=_param_code(reason),
+                    location=source,
                 )
             )
     return params
 
 
-def handle_http_exception(
-    _request: Request[Any, Any, Any], exc: HTTPException
-) -> Response[Problem]:
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     headers = dict(exc.headers or {})
+    base = public_base(request)
     if isinstance(exc, BadRequest):
-        return problem_response(status, exc.detail, invalid_params=exc.invalid_params)
+        return problem_response(
+            status, exc.detail, invalid_params=exc.invalid_params, base=base, slug=exc.slug
+        )
     if isinstance(exc, ValidationException):
         params = _validation_params(exc)
         # Litestar's own detail echoes the whole URL; name the parameters instead.
         names = ", ".join(p.name for p in params)
-        return problem_response(
-            status, f"Invalid {names}" if params else "Invalid request", invalid_params=params
-        )
+        message = f"Invalid {names}" if params else "Invalid request"
+        return problem_response(status, message, invalid_params=params, base=base)
     detail = exc.detail if exc.detail and exc.detail != _TITLES.get(status) else None
-    return problem_response(status, detail, headers=headers or None)
+    slug = getattr(exc, "problem_slug", None)
+    return problem_response(status, detail, headers=headers or None, slug=slug, base=base)
 
 
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     # Log the trace server-side; the client gets no internals.
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
-        HTTP_500_INTERNAL_SERVER_ERROR, "The server could not complete the request."
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "The server could not complete the request.",
+        base=public_base(request),
     )
 
 

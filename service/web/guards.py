@@ -94,9 +94,11 @@ def bad_target(scope: dict[str, Any]) -> InvalidParam | None:
     try:
         path = unquote_to_bytes(raw_path).decode("utf-8")
     except UnicodeDecodeError:
-        return InvalidParam("path", "percent-escapes that are not UTF-8", "path")
+        return InvalidParam(
+            "path", "percent-escapes that are not UTF-8", "invalid_encoding", "path"
+        )
     if CONTROL_CHARACTERS.search(path):
-        return InvalidParam("path", "contains a control character", "path")
+        return InvalidParam("path", "contains a control character", "control_character", "path")
     query: bytes = scope.get("query_string", b"")
     for pair in query.split(b"&") if query else ():
         raw_name, _, raw_value = pair.partition(b"=")
@@ -105,7 +107,7 @@ def bad_target(scope: dict[str, Any]) -> InvalidParam | None:
             name = unquote_to_bytes(raw_name.replace(b"+", b" ")).decode("utf-8")
             value = unquote_to_bytes(raw_value.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
-            return InvalidParam(shown, "percent-escapes that are not UTF-8")
+            return InvalidParam(shown, "percent-escapes that are not UTF-8", "invalid_encoding")
         if CONTROL_CHARACTERS.search(name) or CONTROL_CHARACTERS.search(value):
-            return InvalidParam(shown, "contains a control character")
+            return InvalidParam(shown, "contains a control character", "control_character")
     return None

@@ -14,11 +14,13 @@ from service.web.errors import (
     InvalidParam,
     handle_http_exception,
     invalid,
+    make_problem,
     problem_bytes,
     problem_response,
     title_for,
 )
 from service.web.guards import bad_target
+from service.web.problems import KINDS, ProblemError, kind_for, problem_page
 
 
 def test_titles() -> None:
@@ -32,9 +34,35 @@ def test_problem_bytes_omit_absent_members() -> None:
     assert msgspec.json.decode(problem_bytes(429, "slow down")) == {
         "title": "Too Many Requests",
         "status": 429,
+        "type": "/problems/rate-limited",
         "detail": "slow down",
     }
-    assert msgspec.json.decode(problem_bytes(404)) == {"title": "Not Found", "status": 404}
+    assert msgspec.json.decode(problem_bytes(404)) == {
+        "title": "Not Found",
+        "status": 404,
+        "type": "/problems/not-found",
+    }
+
+
+def test_problem_types_are_absolute_under_the_public_base_url() -> None:
+    body = msgspec.json.decode(problem_bytes(503, base="https://api.example.org"))
+    assert body["type"] == "https://api.example.org/problems/unavailable"
+    # A kind of its own, not the status's default, and its title.
+    conflict = _handled(ProblemError("id-taken", "The id 'x' is already used."))
+    assert conflict["type"] == "/problems/id-taken"
+    assert conflict["title"] == "Id Already Used"
+    assert conflict["status"] == 409
+
+
+def test_every_kind_has_a_unique_slug_and_a_page() -> None:
+    assert len({k.slug for k in KINDS}) == len(KINDS)
+    statuses = {k.status for k in KINDS}
+    assert {400, 401, 403, 404, 409, 412, 415, 422, 428, 429, 500, 503} <= statuses
+    for kind in KINDS:
+        assert kind_for(kind.status, kind.slug) is kind
+        assert f"/problems/{kind.slug}" in problem_page(kind)
+    # Statuses outside the table still get a type, never about:blank.
+    assert make_problem(418).type == "/problems/error"
 
 
 def test_problem_response_media_type_and_empty_params() -> None:
@@ -52,12 +80,21 @@ def _handled(exc: HTTPException) -> dict[str, Any]:
 
 
 def test_bad_request_names_its_parameter() -> None:
-    body = _handled(invalid("limit", "must be at most 100"))
+    body = _handled(invalid("limit", "must be at most 100", "out_of_range"))
     assert body["detail"] == "Invalid parameter 'limit': must be at most 100"
     assert body["invalid_params"] == [
-        {"name": "limit", "reason": "must be at most 100", "location": "query"}
+        {
+            "name": "limit",
+            "reason": "must be at most 100",
+            "code": "out_of_range",
+            "location": "query",
+        }
     ]
-    two = BadRequest("two", [InvalidParam("a", "x"), InvalidParam("b", "y", "path")])
+    assert _handled(invalid("limit", "x", "out_of_range"))["type"] == "/problems/invalid-request"
+    two = BadRequest(
+        "two",
+        [InvalidParam("a", "x", "required"), InvalidParam("b", "y", "invalid_value", "path")],
+    )
     assert [p["name"] for p in _handled(two)["invalid_params"]] == ["a", "b"]
 
 
@@ -69,8 +106,12 @@ def test_validation_exception_lists_keys_not_the_url() -> None:
     body = _handled(exc)
     assert body["detail"] == "Invalid limit"
     assert body["invalid_params"] == [
-        {"name": "limit", "reason": "Expected `int`", "location": "query"}
+        {"name": "limit", "reason": "Expected `int`", "code": "invalid_value", "location": "query"}
     ]
+    missing = ValidationException(
+        extra=[{"key": "If-Match", "message": "Missing required header", "source": "header"}]
+    )
+    assert _handled(missing)["invalid_params"][0]["code"] == "required"
     assert _handled(ValidationException())["detail"] == "Invalid request"
 
 
@@ -83,12 +124,32 @@ def test_a_detail_equal_to_the_title_is_dropped() -> None:
     ("raw_path", "query", "problem"),
     [
         (b"/v1/articles", b"q=%E4%B8%BD&a=+b", None),
-        (b"/v1/%FF", b"", InvalidParam("path", "percent-escapes that are not UTF-8", "path")),
-        (b"/v1/a%00b", b"", InvalidParam("path", "contains a control character", "path")),
+        (
+            b"/v1/%FF",
+            b"",
+            InvalidParam("path", "percent-escapes that are not UTF-8", "invalid_encoding", "path"),
+        ),
+        (
+            b"/v1/a%00b",
+            b"",
+            InvalidParam("path", "contains a control character", "control_character", "path"),
+        ),
         (b"/v1/a?x=%FF", b"", None),  # a raw path with its query: only the path part counts
-        (b"/v1", b"q=%C3%28", InvalidParam("q", "percent-escapes that are not UTF-8")),
-        (b"/v1", b"a=1&q%0A=1", InvalidParam("q%0A", "contains a control character")),
-        (b"/v1", b"q=%C2%85", InvalidParam("q", "contains a control character")),  # C1 NEL
+        (
+            b"/v1",
+            b"q=%C3%28",
+            InvalidParam("q", "percent-escapes that are not UTF-8", "invalid_encoding"),
+        ),
+        (
+            b"/v1",
+            b"a=1&q%0A=1",
+            InvalidParam("q%0A", "contains a control character", "control_character"),
+        ),
+        (
+            b"/v1",
+            b"q=%C2%85",
+            InvalidParam("q", "contains a control character", "control_character"),
+        ),  # C1 NEL
     ],
 )
 def test_bad_target(raw_path: bytes, query: bytes, problem: InvalidParam | None) -> None:

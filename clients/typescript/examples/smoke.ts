@@ -32,10 +32,16 @@ const growth = await api.get("/v1/metrics/{metric_id}", {
 });
 
 let rejected: string[] = [];
+let kind: string | null = null;
+let codes: Record<string, string> = {};
 try {
   await api.list("/v1/metrics", { cursor: "not-a-cursor" });
 } catch (error) {
-  if (error instanceof ApiError) rejected = error.invalidParams;
+  if (error instanceof ApiError) {
+    rejected = error.invalidParams;
+    kind = error.kind;
+    codes = error.invalidCodes;
+  }
 }
 
 console.log(
@@ -50,5 +56,7 @@ console.log(
     total: first.total.value,
     quoteAtSpan,
     rejected,
+    kind,
+    codes,
   }),
 );

@@ -64,6 +64,18 @@ export class ApiError extends Error {
   get invalidParams(): string[] {
     return (this.problem?.invalid_params ?? []).map((p) => p.name);
   }
+
+  /** The problem kind, the last segment of its stable `type` URI (`not-found`,
+   * `validation-failed`, `idempotency-key-reused`, …): branch on this, not on `detail`. */
+  get kind(): string | null {
+    const type = this.problem?.type;
+    return type ? (type.split("/").pop() ?? null) : null;
+  }
+
+  /** The machine code of each rejected input, by name (`{ limit: "out_of_range" }`). */
+  get invalidCodes(): Record<string, string> {
+    return Object.fromEntries((this.problem?.invalid_params ?? []).map((p) => [p.name, p.code]));
+  }
 }
 
 type QueryValue = string | number | boolean | readonly (string | number | boolean)[] | null;

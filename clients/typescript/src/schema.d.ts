@@ -4,46 +4,6 @@
  */
 
 export interface paths {
-    "/health/live": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Liveness probe
-         * @description 200 while the process can answer HTTP; it never touches the database.
-         */
-        get: operations["getLiveness"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Readiness probe
-         * @description 200 when the database answers a query within the timeout (`DB_TIMEOUT_SECONDS`), else 503 with `Retry-After`.
-         */
-        get: operations["getReadiness"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/articles": {
         parameters: {
             query?: never;
@@ -110,100 +70,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/changes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List curator changes (audit trail) for sync clients
-         * @description Every create, update, delete and restore made through the write API, oldest first, with the record before and after. Poll with `since=<last id seen>`.
-         */
-        get: operations["listChanges"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/documents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List source documents */
-        get: operations["listDocuments"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/documents/{document_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get a source document with its full text */
-        get: operations["getDocument"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/downloads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Bulk downloads of the current dataset version
-         * @description A Frictionless Data Package (`datapackage.json` with a Table Schema per table, one CSV per table, all in `datapackage.zip`) and a SQLite file, each with its size and SHA-256. File URLs include the dataset version and never change.
-         */
-        get: operations["listDownloads"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/downloads/{version}/{name}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One file of the dataset at a version
-         * @description The file's bytes. `ETag` and `Repr-Digest` (RFC 9530) carry its SHA-256. A version other than the current one is a 410 (past) or 404 (unknown): start again from `GET /v1/downloads`.
-         */
-        get: operations["getDownload"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/initiatives": {
         parameters: {
             query?: never;
@@ -264,26 +130,6 @@ export interface paths {
          * @description Undoes a soft delete. Needs `If-Match` with the ETag the delete returned, or `*`.
          */
         post: operations["restoreInitiative"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/meta": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Data dictionary
-         * @description Every resource with its fields (type, description, unit), filterable fields and their operators, and sort keys; the enumerations with counts in the data; the vocabularies of metric codes (units, qualifiers, period kinds, magnitudes) with English labels; the dataset version; the source documents; licence and provenance.
-         */
-        get: operations["getMeta"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -561,6 +407,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List source documents */
+        get: operations["listDocuments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a source document with its full text */
+        get: operations["getDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/meta": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data dictionary
+         * @description Every resource with its fields (type, description, unit), filterable fields and their operators, and sort keys; the enumerations with counts in the data; the vocabularies of metric codes (units, qualifiers, period kinds, magnitudes) with English labels; the dataset version; the source documents; licence and provenance.
+         */
+        get: operations["getMeta"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/search": {
         parameters: {
             query?: never;
@@ -573,6 +473,166 @@ export interface paths {
          * @description Chinese full-text search across resources, with a snippet around the first match and the match offsets inside it. Hits are ranked by relevance (`score`: BM25 over the service's own tokens, the title counting twice), best first, the hit's type and id breaking ties; `sort=type` or `sort=title` orders them otherwise. Same hits, scores and order on SQLite and PostgreSQL.
          */
         get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List changes (what changed, when) for sync clients
+         * @description Every create, update, delete and restore made through the write API, oldest first, with the record before and after. Poll with `since=<last id seen>`. Who made a change (curator and key) is curator-only: `GET /v1/curation/changes`.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/curation/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List changes with who made them (curators only)
+         * @description The audit trail of `GET /v1/changes`, each change with the API key that made it (its public id and the curator's name). Needs an API key (any role); never cached or shared (`Cache-Control: private, no-store`).
+         */
+        get: operations["listCuratorChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/downloads/{version}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One file of the dataset at a version
+         * @description The file's bytes. `ETag` and `Repr-Digest` (RFC 9530) carry its SHA-256. A version other than the current one is a 410 (past) or 404 (unknown): start again from `GET /v1/downloads`.
+         */
+        get: operations["getDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/downloads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bulk downloads of the current dataset version
+         * @description A Frictionless Data Package (`datapackage.json` with a Table Schema per table, one CSV per table, all in `datapackage.zip`) and a SQLite file, each with its size and SHA-256. File URLs include the dataset version and never change.
+         */
+        get: operations["listDownloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness probe
+         * @description 200 while the process can answer HTTP; it never touches the database.
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness probe
+         * @description 200 when the database answers a query within the timeout (`DB_TIMEOUT_SECONDS`), else 503 with `Retry-After`.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the problem types
+         * @description Every problem `type` this API answers with, and the `invalid_params` codes.
+         */
+        get: operations["listProblemTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/problems/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Describe one problem type
+         * @description The page a problem's `type` URI points to: its status, title and what a client should do.
+         */
+        get: operations["getProblemType"];
         put?: never;
         post?: never;
         delete?: never;
@@ -773,7 +833,6 @@ export interface components {
         ChangeOut: {
             /** @enum {string} */
             action: "create" | "update" | "delete" | "restore";
-            actor: components["schemas"]["Actor"];
             after: {
                 [key: string]: unknown;
             } | null;
@@ -799,6 +858,32 @@ export interface components {
         CodeDoc: {
             code: string;
             label_en: string;
+        };
+        /** CuratorChangeOut */
+        CuratorChangeOut: {
+            /** @enum {string} */
+            action: "create" | "update" | "delete" | "restore";
+            actor: components["schemas"]["Actor"];
+            after: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            at: string;
+            before: {
+                [key: string]: unknown;
+            } | null;
+            id: number;
+            record_id: string;
+            /** @enum {string} */
+            resource: "articles" | "initiatives" | "metrics" | "organisations";
+            revision: number;
+        };
+        /** CuratorChangePage */
+        CuratorChangePage: {
+            data: components["schemas"]["CuratorChangeOut"][];
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
         };
         /** DatasetVersion */
         DatasetVersion: {
@@ -1122,9 +1207,19 @@ export interface components {
         };
         /** InvalidParam */
         InvalidParam: {
-            /** @default query */
+            /**
+             * @description What is wrong, for programs: `required`: A required parameter or field is missing (or empty).; `invalid_type`: The JSON type is wrong (a string where a number is expected, …).; `invalid_value`: The value does not have the expected form.; `invalid_json`: The body is not valid JSON.; `out_of_range`: A number outside its allowed range.; `too_long`: A string or list longer than allowed.; `too_many`: More values (list items, sort keys) than allowed.; `too_deep`: The JSON is nested too deeply.; `not_allowed`: A value outside the allowed set (enumeration, sort key, facet).; `unknown_parameter`: A query parameter this operation does not define.; `unknown_field`: A body field the schema does not define.; `repeated`: A parameter given more than once.; `invalid_cursor`: A cursor that is malformed, tampered with or from another query.; `invalid_encoding`: Percent-escapes that are not UTF-8.; `control_character`: Text containing a control character (NUL or another).; `blank`: Text that is only whitespace.; `unknown_reference`: A reference to a record that does not exist or is deleted.; `duplicate`: A value that must be unique and is already used.; `mismatch`: Fields that disagree (quote and span, value and the parsed raw figure, …).; `rule_violation`: Any other data rule; `reason` says which.
+             * @enum {string}
+             */
+            code: "required" | "invalid_type" | "invalid_value" | "invalid_json" | "out_of_range" | "too_long" | "too_many" | "too_deep" | "not_allowed" | "unknown_parameter" | "unknown_field" | "repeated" | "invalid_cursor" | "invalid_encoding" | "control_character" | "blank" | "unknown_reference" | "duplicate" | "mismatch" | "rule_violation";
+            /**
+             * @description `query`, `path`, `header` or `body`.
+             * @default query
+             */
             location: string;
+            /** @description The parameter, header or body field. */
             name: string;
+            /** @description Why it was rejected, in English. */
             reason: string;
         };
         /** Licence */
@@ -1592,12 +1687,16 @@ export interface components {
         };
         /** Problem */
         Problem: {
+            /** @description This occurrence, in English (may change). */
             detail?: string | null;
             instance?: string | null;
+            /** @description Each rejected input (400, 422). */
             invalid_params?: components["schemas"]["InvalidParam"][] | null;
+            /** @description The HTTP status code. */
             status: number;
+            /** @description The same for every problem of a `type`. */
             title: string;
-            /** @default about:blank */
+            /** @description The kind of error, stable: branch on it. A URI reference to a page describing it: `/problems/<kind>` (absolute when the server has a public base URL). Kinds: `invalid-request` (400), `unauthenticated` (401), `forbidden` (403), `not-found` (404), `method-not-allowed` (405), `not-acceptable` (406), `conflict` (409), `id-taken` (409), `still-referenced` (409), `not-deleted` (409), `gone` (410), `precondition-failed` (412), `content-too-large` (413), `uri-too-long` (414), `unsupported-media-type` (415), `validation-failed` (422), `idempotency-key-reused` (422), `precondition-required` (428), `rate-limited` (429), `internal-error` (500), `unavailable` (503). */
             type: string;
         };
         /** QualifierDoc */
@@ -1858,60 +1957,28 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The media types a PATCH body may have. */
+        "Accept-Patch": string;
+        /** @description The record's current `ETag`: GET it again, then re-apply. */
+        "ETag-Current": string;
+        /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key` (nothing was written this time). */
+        "Idempotent-Replayed": string;
+        /** @description RFC 8288 links to the adjacent pages: `<url>; rel="next"`, `<url>; rel="prev"` (absent on a single page). */
+        Link: string;
+        /** @description The URL of the record just created. */
+        Location: string;
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+        /** @description `Bearer realm="lishui-api"`: send an API key. */
+        "WWW-Authenticate": string;
+        /** @description The request's `X-Request-ID` if sane, else a new id; quote it. */
+        "X-Request-ID": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getLiveness: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Liveness"];
-                };
-            };
-        };
-    };
-    getReadiness: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-            /** @description The database did not answer in time. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     listArticles: {
         parameters: {
             query?: {
@@ -2030,6 +2097,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -2058,6 +2126,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2067,6 +2136,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2076,6 +2146,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2085,6 +2156,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2094,6 +2167,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2103,6 +2177,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2114,7 +2190,10 @@ export interface operations {
     createArticle: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2131,6 +2210,8 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -2150,6 +2231,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,6 +2241,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2168,6 +2252,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2177,6 +2262,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2186,6 +2272,7 @@ export interface operations {
             /** @description The `id` is already used (ids are never reused, deleted records included). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2195,6 +2282,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2204,6 +2292,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2213,6 +2302,7 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2222,6 +2312,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2231,6 +2322,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2240,6 +2333,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2249,6 +2343,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2310,6 +2406,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2319,6 +2416,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2328,6 +2426,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2337,6 +2436,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2346,6 +2446,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2355,6 +2457,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2364,6 +2467,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2411,6 +2516,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2420,6 +2526,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2429,6 +2537,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2438,6 +2547,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2447,6 +2557,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2456,6 +2567,7 @@ export interface operations {
             /** @description Live records still reference this one (as article, organisation, initiative, `growth_of` or parent); `detail` names them. Re-point or delete them first. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2465,6 +2577,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2474,6 +2588,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2483,6 +2598,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2492,6 +2608,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2501,6 +2618,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2510,6 +2628,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2519,6 +2639,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2528,6 +2649,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2581,6 +2704,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2590,6 +2714,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2599,6 +2725,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2608,6 +2735,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2617,6 +2745,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2626,6 +2755,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2635,6 +2766,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2644,6 +2776,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2653,6 +2786,8 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2662,6 +2797,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2671,6 +2807,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2680,6 +2817,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2689,6 +2828,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2698,6 +2838,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2712,6 +2854,8 @@ export interface operations {
             header: {
                 /** @description The record's current `ETag` (from GET of its detail, or from the last write), or `*` for whatever its current state. Several tags may be listed, comma-separated. 428 without it, 412 if none matches. */
                 "If-Match": string;
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
@@ -2728,6 +2872,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -2747,6 +2892,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2756,6 +2902,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2765,6 +2913,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2774,6 +2923,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2783,6 +2933,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2792,6 +2943,7 @@ export interface operations {
             /** @description The record is not deleted. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2801,6 +2953,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2810,6 +2964,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2819,6 +2974,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2828,6 +2984,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2837,6 +2994,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2846,6 +3004,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2855,6 +3015,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2864,572 +3025,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listChanges: {
-        parameters: {
-            query?: {
-                /** @description Only changes after this: a change id (exclusive) or an RFC 3339 time with offset (`2026-01-01T00:00:00Z`). */
-                since?: string;
-                /** @description Only changes to this resource. */
-                resource?: "articles" | "initiatives" | "metrics" | "organisations";
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number;
-                /** @description Opaque cursor from `page.next_cursor`, bound to `since` and `resource`. */
-                cursor?: string;
-                /** @description `exact` (default) or `none`. */
-                count?: "exact" | "none";
-            };
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChangePage"];
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listDocuments: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number;
-                /** @description Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to the filters, search and sort it was issued for; reusing it with others is a 400. */
-                cursor?: string;
-                /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `date_estimate`. The id is always the final tie-breaker. Default `date_estimate`. */
-                sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
-                /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
-                format?: "json" | "csv" | "ndjson";
-                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "source" | "title" | "publisher" | "date_estimate" | "date_precision" | "date_basis" | "sha256" | "char_count" | "notes" | "null_reasons")[];
-                /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
-                facet?: "date_estimate"[];
-                /** @description Document id — is one of (comma-separated list). */
-                id__in?: string[];
-                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — equals. Example: `2022-08`. */
-                date_estimate?: string;
-                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — is at least. */
-                date_estimate__gte?: string;
-                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — is at most. */
-                date_estimate__lte?: string;
-                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — starts with (case-insensitive for Latin letters). */
-                date_estimate__startswith?: string;
-            };
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DocumentPage"];
-                    "application/x-ndjson": string;
-                    "text/csv": string;
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getDocument: {
-        parameters: {
-            query?: {
-                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "source" | "title" | "publisher" | "date_estimate" | "date_precision" | "date_basis" | "sha256" | "char_count" | "notes" | "null_reasons" | "text")[];
-            };
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path: {
-                /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
-                document_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DocumentDetail"];
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No record with this id. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listDownloads: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DownloadIndex"];
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getDownload: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path: {
-                /** @description Dataset version, from the index. */
-                version: number;
-                /** @description File name, from the index. */
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such file, or no such dataset version. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The dataset has moved on from this version. */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3530,6 +3127,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -3558,6 +3156,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3567,6 +3166,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3576,6 +3176,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3585,6 +3186,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3594,6 +3197,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3603,6 +3207,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3614,7 +3220,10 @@ export interface operations {
     createInitiative: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3631,6 +3240,8 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -3650,6 +3261,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3659,6 +3271,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3668,6 +3282,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3677,6 +3292,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3686,6 +3302,7 @@ export interface operations {
             /** @description The `id` is already used (ids are never reused, deleted records included). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3695,6 +3312,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3704,6 +3322,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3713,6 +3332,7 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3722,6 +3342,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3731,6 +3352,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3740,6 +3363,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3749,6 +3373,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3810,6 +3436,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3819,6 +3446,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3828,6 +3456,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3837,6 +3466,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3846,6 +3476,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3855,6 +3487,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3864,6 +3497,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3911,6 +3546,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3920,6 +3556,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3929,6 +3567,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3938,6 +3577,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3947,6 +3587,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3956,6 +3597,7 @@ export interface operations {
             /** @description Live records still reference this one (as article, organisation, initiative, `growth_of` or parent); `detail` names them. Re-point or delete them first. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3965,6 +3607,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3974,6 +3618,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3983,6 +3628,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3992,6 +3638,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4001,6 +3648,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4010,6 +3658,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4019,6 +3669,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4028,6 +3679,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4081,6 +3734,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4090,6 +3744,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4099,6 +3755,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4108,6 +3765,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4117,6 +3775,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4126,6 +3785,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4135,6 +3796,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4144,6 +3806,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4153,6 +3816,8 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4162,6 +3827,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4171,6 +3837,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4180,6 +3847,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4189,6 +3858,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4198,6 +3868,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4212,6 +3884,8 @@ export interface operations {
             header: {
                 /** @description The record's current `ETag` (from GET of its detail, or from the last write), or `*` for whatever its current state. Several tags may be listed, comma-separated. 428 without it, 412 if none matches. */
                 "If-Match": string;
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
@@ -4228,6 +3902,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -4247,6 +3922,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4256,6 +3932,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4265,6 +3943,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4274,6 +3953,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4283,6 +3963,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4292,6 +3973,7 @@ export interface operations {
             /** @description The record is not deleted. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4301,6 +3983,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4310,6 +3994,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4319,6 +4004,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4328,6 +4014,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4337,6 +4024,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,6 +4034,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,6 +4045,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4364,104 +4055,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getMeta: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
-                "If-None-Match"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    /** @description `public, max-age=…` for data; `no-store` for errors. */
-                    "Cache-Control"?: string;
-                    /** @description Strong validator: hash of the body and the dataset version. */
-                    ETag?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Limit"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Remaining"?: string;
-                    /** @description Per-client rate limit budget (when the limit is on). */
-                    "RateLimit-Reset"?: string;
-                    /** @description The request's `X-Request-ID` if sane, else a new id. */
-                    "X-Request-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Meta"];
-                };
-            };
-            /** @description The representation matching `If-None-Match` is still current (no body). */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid parameter; `invalid_params` names each one. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The query string is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unexpected error; details are logged server-side, never sent. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unreachable; `Retry-After` says when to retry. */
-            503: {
-                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4628,6 +4223,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -4656,6 +4252,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4665,6 +4262,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4674,6 +4272,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4683,6 +4282,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4692,6 +4293,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4701,6 +4303,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4712,7 +4316,10 @@ export interface operations {
     createMetric: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4729,6 +4336,8 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -4748,6 +4357,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4757,6 +4367,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4766,6 +4378,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4775,6 +4388,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4784,6 +4398,7 @@ export interface operations {
             /** @description The `id` is already used (ids are never reused, deleted records included). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4793,6 +4408,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4802,6 +4418,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4811,6 +4428,7 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4820,6 +4438,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4829,6 +4448,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4838,6 +4459,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4847,6 +4469,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4908,6 +4532,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4917,6 +4542,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4926,6 +4552,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4935,6 +4562,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4944,6 +4572,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4953,6 +4583,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4962,6 +4593,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5009,6 +4642,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5018,6 +4652,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5027,6 +4663,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5036,6 +4673,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5045,6 +4683,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5054,6 +4693,7 @@ export interface operations {
             /** @description Live records still reference this one (as article, organisation, initiative, `growth_of` or parent); `detail` names them. Re-point or delete them first. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5063,6 +4703,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5072,6 +4714,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5081,6 +4724,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5090,6 +4734,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5099,6 +4744,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5108,6 +4754,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5117,6 +4765,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5126,6 +4775,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5179,6 +4830,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5188,6 +4840,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5197,6 +4851,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5206,6 +4861,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5215,6 +4871,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5224,6 +4881,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5233,6 +4892,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5242,6 +4902,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5251,6 +4912,8 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5260,6 +4923,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5269,6 +4933,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5278,6 +4943,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5287,6 +4954,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5296,6 +4964,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5310,6 +4980,8 @@ export interface operations {
             header: {
                 /** @description The record's current `ETag` (from GET of its detail, or from the last write), or `*` for whatever its current state. Several tags may be listed, comma-separated. 428 without it, 412 if none matches. */
                 "If-Match": string;
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
@@ -5326,6 +4998,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -5345,6 +5018,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5354,6 +5028,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5363,6 +5039,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5372,6 +5049,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5381,6 +5059,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5390,6 +5069,7 @@ export interface operations {
             /** @description The record is not deleted. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5399,6 +5079,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5408,6 +5090,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5417,6 +5100,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5426,6 +5110,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5435,6 +5120,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5444,6 +5130,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5453,6 +5141,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5462,6 +5151,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5560,6 +5251,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -5588,6 +5280,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5597,6 +5290,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5606,6 +5300,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5615,6 +5310,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5624,6 +5321,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5633,6 +5331,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5644,7 +5344,10 @@ export interface operations {
     createOrganisation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5661,6 +5364,8 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -5680,6 +5385,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5689,6 +5395,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5698,6 +5406,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5707,6 +5416,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5716,6 +5426,7 @@ export interface operations {
             /** @description The `id` is already used (ids are never reused, deleted records included). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5725,6 +5436,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5734,6 +5446,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5743,6 +5456,7 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5752,6 +5466,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5761,6 +5476,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5770,6 +5487,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5779,6 +5497,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5840,6 +5560,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5849,6 +5570,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5858,6 +5580,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5867,6 +5590,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5876,6 +5600,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5885,6 +5611,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5894,6 +5621,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5941,6 +5670,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5950,6 +5680,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5959,6 +5691,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5968,6 +5701,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5977,6 +5711,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5986,6 +5721,7 @@ export interface operations {
             /** @description Live records still reference this one (as article, organisation, initiative, `growth_of` or parent); `detail` names them. Re-point or delete them first. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5995,6 +5731,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6004,6 +5742,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6013,6 +5752,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6022,6 +5762,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6031,6 +5772,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6040,6 +5782,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6049,6 +5793,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6058,6 +5803,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6111,6 +5858,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6120,6 +5868,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6129,6 +5879,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6138,6 +5889,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6147,6 +5899,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6156,6 +5909,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6165,6 +5920,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6174,6 +5930,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6183,6 +5940,8 @@ export interface operations {
             /** @description The body is not declared as JSON (`Content-Type: application/json`; `application/merge-patch+json` is accepted on PATCH), or not as UTF-8. */
             415: {
                 headers: {
+                    "Accept-Patch": components["headers"]["Accept-Patch"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6192,6 +5951,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6201,6 +5961,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6210,6 +5971,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6219,6 +5982,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6228,6 +5992,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6242,6 +6008,8 @@ export interface operations {
             header: {
                 /** @description The record's current `ETag` (from GET of its detail, or from the last write), or `*` for whatever its current state. Several tags may be listed, comma-separated. 428 without it, 412 if none matches. */
                 "If-Match": string;
+                /** @description Makes a retry safe: a unique string per request (a UUID, say), 1 to 255 visible ASCII characters. A repeat with the same key, method, path and body within 24 hours (per API key) gets the first response again, with `Idempotent-Replayed: true`, and creates nothing; a repeat sent while the first is running waits for it. The same key with a different body is a 422 (`idempotency-key-reused`). Only successful responses are stored: after an error, a retry runs again. */
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
@@ -6258,6 +6026,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -6277,6 +6046,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6286,6 +6056,8 @@ export interface operations {
             /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). Create keys with `python -m service.keys create`. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6295,6 +6067,7 @@ export interface operations {
             /** @description The API key is read-only (role `reader`). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6304,6 +6077,7 @@ export interface operations {
             /** @description No record with this id (or it is deleted). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6313,6 +6087,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6322,6 +6097,7 @@ export interface operations {
             /** @description The record is not deleted. */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6331,6 +6107,8 @@ export interface operations {
             /** @description `If-Match` names no current ETag of the record: someone changed it (or a record it embeds) since. The response's `ETag` is the current one. */
             412: {
                 headers: {
+                    ETag: components["headers"]["ETag-Current"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6340,6 +6118,7 @@ export interface operations {
             /** @description The request body is larger than the server accepts. */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6349,6 +6128,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6358,6 +6138,7 @@ export interface operations {
             /** @description The body breaks a data rule (control character or blank text, span, quantity parser, unknown or deleted reference, duplicate name); `invalid_params` names each field. */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6367,6 +6148,7 @@ export interface operations {
             /** @description `If-Match` is missing. */
             428: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6376,6 +6158,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6385,6 +6169,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6394,6 +6179,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6460,6 +6247,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -6488,6 +6276,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6497,6 +6286,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6506,6 +6296,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6515,6 +6306,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6524,6 +6317,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6533,6 +6327,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6592,6 +6388,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6601,6 +6398,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6610,6 +6408,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6619,6 +6418,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6628,6 +6428,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6637,6 +6439,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6646,6 +6449,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6732,6 +6537,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -6760,6 +6566,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6769,6 +6576,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6778,6 +6586,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6787,6 +6596,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6796,6 +6607,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6805,6 +6617,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6866,6 +6680,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6875,6 +6690,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6884,6 +6700,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6893,6 +6710,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6902,6 +6720,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6911,6 +6731,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6920,6 +6741,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7010,6 +6833,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -7038,6 +6862,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7047,6 +6872,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7056,6 +6882,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7065,6 +6892,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7074,6 +6903,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7083,6 +6913,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7144,6 +6976,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7153,6 +6986,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7162,6 +6996,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7171,6 +7006,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7180,6 +7016,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7189,6 +7027,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7198,6 +7037,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7282,6 +7123,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -7310,6 +7152,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7319,6 +7162,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7328,6 +7172,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7337,6 +7182,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7346,6 +7193,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7355,6 +7203,8 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7416,6 +7266,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7425,6 +7276,7 @@ export interface operations {
             /** @description No record with this id. */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7434,6 +7286,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7443,6 +7296,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7452,6 +7306,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7461,6 +7317,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7470,6 +7327,370 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDocuments: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to the filters, search and sort it was issued for; reusing it with others is a 400. */
+                cursor?: string;
+                /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `date_estimate`. The id is always the final tie-breaker. Default `date_estimate`. */
+                sort?: string;
+                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
+                count?: "estimated" | "exact" | "none";
+                /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "source" | "title" | "publisher" | "date_estimate" | "date_precision" | "date_basis" | "sha256" | "char_count" | "notes" | "null_reasons")[];
+                /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
+                facet?: "date_estimate"[];
+                /** @description Document id — is one of (comma-separated list). */
+                id__in?: string[];
+                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — equals. Example: `2022-08`. */
+                date_estimate?: string;
+                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — is at least. */
+                date_estimate__gte?: string;
+                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — is at most. */
+                date_estimate__lte?: string;
+                /** @description Estimated publication date (ISO prefix, e.g. 2022-08) — starts with (case-insensitive for Latin letters). */
+                date_estimate__startswith?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    Link: components["headers"]["Link"];
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentPage"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: {
+                /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
+                fields?: ("id" | "source" | "title" | "publisher" | "date_estimate" | "date_precision" | "date_basis" | "sha256" | "char_count" | "notes" | "null_reasons" | "text")[];
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Readable slug id (pinyin), e.g. `gong-fu-gong-fang`. */
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentDetail"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No record with this id. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMeta: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meta"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7510,6 +7731,7 @@ export interface operations {
                     "Cache-Control"?: string;
                     /** @description Strong validator: hash of the body and the dataset version. */
                     ETag?: string;
+                    Link: components["headers"]["Link"];
                     /** @description Per-client rate limit budget (when the limit is on). */
                     "RateLimit-Limit"?: string;
                     /** @description Per-client rate limit budget (when the limit is on). */
@@ -7536,6 +7758,7 @@ export interface operations {
             /** @description Invalid parameter; `invalid_params` names each one. */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7545,6 +7768,7 @@ export interface operations {
             /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
             406: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7554,6 +7778,7 @@ export interface operations {
             /** @description The query string is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7563,6 +7788,8 @@ export interface operations {
             /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7572,6 +7799,7 @@ export interface operations {
             /** @description Unexpected error; details are logged server-side, never sent. */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7581,6 +7809,621 @@ export interface operations {
             /** @description The database is unreachable; `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description Only changes after this: a change id (exclusive) or an RFC 3339 time with offset (`2026-01-01T00:00:00Z`). */
+                since?: string;
+                /** @description Only changes to this resource. */
+                resource?: "articles" | "initiatives" | "metrics" | "organisations";
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor`, bound to `since` and `resource`. */
+                cursor?: string;
+                /** @description `exact` (default) or `none`. */
+                count?: "exact" | "none";
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    Link: components["headers"]["Link"];
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCuratorChanges: {
+        parameters: {
+            query?: {
+                /** @description Only changes after this: a change id (exclusive) or an RFC 3339 time with offset (`2026-01-01T00:00:00Z`). */
+                since?: string;
+                /** @description Only changes to this resource. */
+                resource?: "articles" | "initiatives" | "metrics" | "organisations";
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor`, bound to `since` and `resource`. */
+                cursor?: string;
+                /** @description `exact` (default) or `none`. */
+                count?: "exact" | "none";
+            };
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    Link: components["headers"]["Link"];
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CuratorChangePage"];
+                };
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`). */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDownload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Dataset version, from the index. */
+                version: number;
+                /** @description File name, from the index. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such file, or no such dataset version. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset has moved on from this version. */
+            410: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDownloads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response: a 304 if it still matches. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description `public, max-age=…` for data; `no-store` for errors. */
+                    "Cache-Control"?: string;
+                    /** @description Strong validator: hash of the body and the dataset version. */
+                    ETag?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Limit"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Remaining"?: string;
+                    /** @description Per-client rate limit budget (when the limit is on). */
+                    "RateLimit-Reset"?: string;
+                    /** @description The request's `X-Request-ID` if sane, else a new id. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadIndex"];
+                };
+            };
+            /** @description The representation matching `If-None-Match` is still current (no body). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameter; `invalid_params` names each one. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `Accept` allows neither `application/json` nor `application/problem+json`. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The query string is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry (`RateLimit-*` headers on every response give the budget). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; details are logged server-side, never sent. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable; `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description The database did not answer in time. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProblemTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A problem type's slug: the last segment of a problem's `type`. */
+                slug: "invalid-request" | "unauthenticated" | "forbidden" | "not-found" | "method-not-allowed" | "not-acceptable" | "conflict" | "id-taken" | "still-referenced" | "not-deleted" | "gone" | "precondition-failed" | "content-too-large" | "uri-too-long" | "unsupported-media-type" | "validation-failed" | "idempotency-key-reused" | "precondition-required" | "rate-limited" | "internal-error" | "unavailable";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The slug is longer than any problem type's. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No problem type of this name. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
