@@ -59,8 +59,8 @@ SORT_FIELDS = {("metrics", "position"): "position"}
 # The text each searchable resource is found by (the loader's search entries).
 SEARCH_FIELDS = {
     "articles": ("headline", "kicker", "subheadline", "section", "byline", "body"),
-    "initiatives": ("name", "name_en", "aliases", "summary"),
-    "organisations": ("name", "name_en", "aliases"),
+    "initiatives": ("name", "name_en", "aliases", "summary", "display_name"),
+    "organisations": ("name", "name_en", "aliases", "display_name"),
     "metrics": ("subject", "subject_en", "raw", "quote"),
     "people": ("name", "aliases", "titles"),
     "places": ("name", "aliases"),
@@ -129,6 +129,13 @@ def fold(text: str) -> str:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def _display_name(name: str) -> str:
+    """seed/FORMAT.md rule display-name: “” ‘’ removed, 《》 when they enclose the whole name."""
+    bare = re.sub("[“”‘’]", "", name)
+    whole = re.fullmatch("《([^《》]*)》", bare)
+    return whole.group(1) if whole else bare
+
+
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -174,6 +181,9 @@ class Oracle:
         for page in pages:
             self._load_page(page)
         self._link_back()
+        for name in ("organisations", "initiatives"):
+            for record in self.resources[name]:
+                record.fields["display_name"] = _display_name(record.fields["name"])
         self._load_pending(curated.parent / "pending")
 
     def _load_pending(self, pending: Path) -> None:

@@ -200,3 +200,18 @@ async def test_a_deleted_record_leaves_the_place(writer: tuple[Client, dict[str,
     assert ("metrics", "mao-zhen-xing-nian-ling") not in {
         (r["resource"], r["id"]) for r in place["records"]
     }
+
+
+async def test_display_names_drop_quotation_marks(client: Client) -> None:
+    """Each display name the second reading wrote down (seed/pending/names.yaml) is served, and a
+    name without quotation marks is its own display name."""
+    import yaml
+
+    names = yaml.safe_load((ROOT / "seed" / "pending" / "names.yaml").read_text(encoding="utf-8"))
+    expected = {(n["resource"], n["id"]): n["display_name"] for n in names["display_names"]}
+    for resource in ("organisations", "initiatives"):
+        for record in await all_pages(client, f"/v1/{resource}"):
+            want = expected.get((resource, record["id"]), record["name"])
+            assert record["display_name"] == want, record["id"]
+    found = await get_json(client, "/v1/organisations?q=龙泉守护红色根脉党建联盟")
+    assert "long-quan-shou-hu-hong-se-gen-mai" in {o["id"] for o in found["data"]}

@@ -70,9 +70,29 @@ async def load_mentions(
     ]
 
 
+QUOTATION_MARKS = str.maketrans("", "", "“”‘’")
+
+
+def display_name(row: Mapping[str, Any]) -> str:
+    """The written name without its quotation marks (rule display-name of seed/FORMAT.md): “”
+    and ‘’ removed (龙泉“守护红色根脉”党建联盟 → 龙泉守护红色根脉党建联盟), title marks 《》 only
+    when they enclose the whole name (a title inside a name stays one)."""
+    name: str = row["name"].translate(QUOTATION_MARKS)
+    if name.startswith("《") and name.endswith("》") and name.count("《") == 1:
+        return name[1:-1]
+    return name
+
+
 # The fields several resources share, each documented once.
 RecordId = Annotated[str, doc("Stable readable slug (pinyin); never reused.")]
 NameAsWritten = Annotated[str, doc("Name as written in the sources (Chinese).")]
+DisplayName = Annotated[
+    str,
+    doc(
+        "The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for "
+        "display; `q` finds a record by either form."
+    ),
+]
 NameEn = Annotated[str | None, doc("English name (curator's translation).")]
 RegionRef = Annotated[str | None, doc("Region id (`/v1/regions/{id}`).")]
 AliasesOut = Annotated[list[str], doc("Other names used for it in the sources.")]

@@ -31,6 +31,7 @@ from service.models import (
 )
 from service.resources.common import (
     AliasesOut,
+    DisplayName,
     MentionsOut,
     NameAsWritten,
     NameEn,
@@ -38,6 +39,7 @@ from service.resources.common import (
     NullReasonsOut,
     RecordId,
     RegionRef,
+    display_name,
     doc,
     mentions_of,
 )
@@ -62,6 +64,7 @@ INITIATIVE_KINDS = (
 class InitiativeOut(msgspec.Struct):
     id: RecordId
     name: NameAsWritten
+    display_name: DisplayName
     name_en: NameEn
     kind: Annotated[str, doc("Kind of initiative; see `enumerations.initiative_kinds`.")]
     summary: Annotated[str | None, doc("One-line curator summary.")]
@@ -103,6 +106,7 @@ INITIATIVES = list_spec(
     "initiatives",
     InitiativeOut,
     t,
+    convert={"display_name": display_name},
     load_extras=load_organisations,
     filters=[
         id_field(c.id, "Initiative"),
@@ -167,6 +171,6 @@ RESOURCE = Resource(
     description="Programmes, brands, apps and projects the articles name.",
     detail_summary="Get an initiative with its mentions",
     example_id="liu-dong-gong-xiao-gong-fu-che",
-    search=SearchText("name", ("name_en", "aliases", "summary")),
+    search=SearchText("name", ("name_en", "aliases", "summary"), derived=(display_name,)),
     write=WRITE,
 )

@@ -29,6 +29,7 @@ from service.models import (
 )
 from service.resources.common import (
     AliasesOut,
+    DisplayName,
     MentionsOut,
     NameAsWritten,
     NameEn,
@@ -36,6 +37,7 @@ from service.resources.common import (
     NullReasonsOut,
     RecordId,
     RegionRef,
+    display_name,
     doc,
     mentions_of,
 )
@@ -63,6 +65,7 @@ ROLES = ("lead", "partner", "operator", "funder", "endorser", "participant")
 class OrganisationOut(msgspec.Struct):
     id: RecordId
     name: NameAsWritten
+    display_name: DisplayName
     name_en: NameEn
     kind: Annotated[str, doc("Kind of organisation; see `enumerations.organisation_kinds`.")]
     region: RegionRef
@@ -101,6 +104,7 @@ ORGANISATIONS = list_spec(
     "organisations",
     OrganisationOut,
     t,
+    convert={"display_name": display_name},
     filters=[
         id_field(c.id, "Organisation"),
         vocabulary_field("kind", c.kind, ORGANISATION_KINDS, "Kind of organisation", "bank"),
@@ -176,7 +180,7 @@ RESOURCE = Resource(
     description="Bodies, companies, banks and alliances named.",
     detail_summary="Get an organisation with its initiatives and mentions",
     example_id="tai-long-yin-hang-li-shui-fen-hang",
-    search=SearchText("name", ("name_en", "aliases")),
+    search=SearchText("name", ("name_en", "aliases"), derived=(display_name,)),
     write=WRITE,
     seed=SEEDS,
 )

@@ -21,16 +21,19 @@ from service.listing.spec import ListSpec
 @dataclass(frozen=True, slots=True)
 class SearchText:
     """The columns a record is found by in `q=` and `/v1/search`: its title first, then the
-    other text (a JSON list column contributes each of its items)."""
+    other text (a JSON list column contributes each of its items), then text derived from the
+    row (a display name)."""
 
     title: str
     parts: tuple[str, ...]
+    derived: tuple[Callable[[Mapping[str, Any]], str], ...] = ()
 
     def texts(self, row: Mapping[str, Any]) -> tuple[str, list[str | None]]:
         parts: list[str | None] = []
         for column in self.parts:
             value = row[column]
             parts.extend(value if isinstance(value, list) else [value])
+        parts.extend(derive(row) for derive in self.derived)
         return row[self.title], parts
 
 

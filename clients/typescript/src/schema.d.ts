@@ -1091,6 +1091,8 @@ export interface components {
         InitiativeDetail: {
             /** @description Other names used for it in the sources. */
             aliases: string[];
+            /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
+            display_name: string;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Kind of initiative; see `enumerations.initiative_kinds`. */
@@ -1139,6 +1141,7 @@ export interface components {
          *         "流动供销致富车",
          *         "“流动供销共富车”党建联盟"
          *       ],
+         *       "display_name": "流动供销共富车",
          *       "id": "liu-dong-gong-xiao-gong-fu-che",
          *       "kind": "programme",
          *       "name": "流动供销共富车",
@@ -1157,6 +1160,8 @@ export interface components {
         InitiativeOut: {
             /** @description Other names used for it in the sources. */
             aliases: string[];
+            /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
+            display_name: string;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Kind of initiative; see `enumerations.initiative_kinds`. */
@@ -1412,6 +1417,8 @@ export interface components {
         OrganisationDetail: {
             /** @description Other names used for it in the sources. */
             aliases: string[];
+            /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
+            display_name: string;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Initiatives it takes part in, with its role. */
@@ -1458,6 +1465,7 @@ export interface components {
          *       "aliases": [
          *         "该行"
          *       ],
+         *       "display_name": "泰隆银行丽水分行",
          *       "id": "tai-long-yin-hang-li-shui-fen-hang",
          *       "kind": "bank",
          *       "name": "泰隆银行丽水分行",
@@ -1473,6 +1481,8 @@ export interface components {
         OrganisationOut: {
             /** @description Other names used for it in the sources. */
             aliases: string[];
+            /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
+            display_name: string;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Kind of organisation; see `enumerations.organisation_kinds`. */
@@ -3049,7 +3059,7 @@ export interface operations {
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "name_en" | "kind" | "summary" | "region" | "parent" | "aliases" | "organisations" | "notes" | "null_reasons")[];
+                fields?: ("id" | "name" | "display_name" | "name_en" | "kind" | "summary" | "region" | "parent" | "aliases" | "organisations" | "notes" | "null_reasons")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
@@ -3387,7 +3397,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "name_en" | "kind" | "summary" | "region" | "parent" | "aliases" | "organisations" | "notes" | "null_reasons" | "mentions")[];
+                fields?: ("id" | "name" | "display_name" | "name_en" | "kind" | "summary" | "region" | "parent" | "aliases" | "organisations" | "notes" | "null_reasons" | "mentions")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
             };
@@ -5175,7 +5185,7 @@ export interface operations {
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons")[];
+                fields?: ("id" | "name" | "display_name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
@@ -5511,7 +5521,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "initiatives" | "relations" | "mentions")[];
+                fields?: ("id" | "name" | "display_name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "initiatives" | "relations" | "mentions")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
             };
