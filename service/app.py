@@ -110,7 +110,7 @@ def openapi_config() -> OpenAPIConfig:
         version=API_VERSION,
         description=DESCRIPTION,
         contact=Contact(name="Open data team"),
-        license=License(name="Code MIT; data curated from public newspaper text"),
+        license=License(name="Code MIT; data curated from public newspaper text", identifier="MIT"),
         servers=[Server(url="/", description="This server")],
         tags=[
             *(Tag(name=r.tag, description=r.description) for r in RESOURCES),

@@ -77,6 +77,17 @@ def _curator_edited() -> Any:
     return Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
+def _id() -> Any:
+    """A record's id: its readable slug."""
+    return Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+
+
+def _key_fk(target: str, *, index: bool = False) -> Any:
+    """A link table's key column that refers to a record (the first one is served by the
+    primary key's index; the others get their own)."""
+    return Field(foreign_key=target, primary_key=True, sa_type=text_type(ID_LENGTH), index=index)
+
+
 def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Any:
     return Field(
         default=None if nullable else ...,
@@ -120,7 +131,7 @@ class Dataset(SQLModel, table=True):
 
 @in_dataset
 class Region(SQLModel, table=True):
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     name: str = Field(sa_type=text_type(60), index=True)
     name_en: str = Field(sa_type=text_type(120))
     level: str = Field(sa_type=text_type(30), index=True)
@@ -132,7 +143,7 @@ class Region(SQLModel, table=True):
 
 @in_dataset
 class Document(SQLModel, table=True):
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     source: str = Field(sa_type=text_type(200), unique=True)
     title: str | None = Field(default=None, sa_type=text_type(200))
     publisher: str | None = Field(default=None, sa_type=text_type(200))
@@ -148,13 +159,13 @@ class Document(SQLModel, table=True):
 
 @in_dataset
 class Contributor(SQLModel, table=True):
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     name: str = Field(sa_type=text_type(40), index=True)
 
 
 @in_dataset
 class Article(SQLModel, table=True):
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     document_id: str = _fk("document.id", nullable=False)
     position: int = Field(index=True)
     kind: str = Field(sa_type=text_type(20), index=True)
@@ -182,12 +193,8 @@ class Article(SQLModel, table=True):
 class ArticleContributor(SQLModel, table=True):
     __tablename__ = "article_contributor"
 
-    article_id: str = Field(
-        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH)
-    )
-    contributor_id: str = Field(
-        foreign_key="contributor.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
-    )
+    article_id: str = _key_fk("article.id")
+    contributor_id: str = _key_fk("contributor.id", index=True)
     role: str = Field(primary_key=True, sa_type=text_type(20), index=True)
     staff_title: str | None = Field(default=None, sa_type=text_type(20))
     position: int
@@ -195,7 +202,7 @@ class ArticleContributor(SQLModel, table=True):
 
 @in_dataset
 class Organisation(SQLModel, table=True):
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     name: str = Field(sa_type=text_type(120), unique=True)
     name_en: str | None = Field(default=None, sa_type=text_type(200))
     kind: str = Field(sa_type=text_type(30), index=True)
@@ -211,7 +218,7 @@ class Organisation(SQLModel, table=True):
 
 @in_dataset
 class Initiative(SQLModel, table=True):
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     name: str = Field(sa_type=text_type(120), unique=True)
     name_en: str | None = Field(default=None, sa_type=text_type(200))
     kind: str = Field(sa_type=text_type(30), index=True)
@@ -230,12 +237,8 @@ class Initiative(SQLModel, table=True):
 class InitiativeOrganisation(SQLModel, table=True):
     __tablename__ = "initiative_organisation"
 
-    initiative_id: str = Field(
-        foreign_key="initiative.id", primary_key=True, sa_type=text_type(ID_LENGTH)
-    )
-    organisation_id: str = Field(
-        foreign_key="organisation.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
-    )
+    initiative_id: str = _key_fk("initiative.id")
+    organisation_id: str = _key_fk("organisation.id", index=True)
     role: str = Field(primary_key=True, sa_type=text_type(20), index=True)
 
 
@@ -245,12 +248,8 @@ class ArticleOrganisation(SQLModel, table=True):
 
     __tablename__ = "article_organisation"
 
-    article_id: str = Field(
-        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH)
-    )
-    organisation_id: str = Field(
-        foreign_key="organisation.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
-    )
+    article_id: str = _key_fk("article.id")
+    organisation_id: str = _key_fk("organisation.id", index=True)
     quote: str = Field(sa_type=text_type(300))
     span_start: int
     span_end: int
@@ -262,12 +261,8 @@ class ArticleInitiative(SQLModel, table=True):
 
     __tablename__ = "article_initiative"
 
-    article_id: str = Field(
-        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH)
-    )
-    initiative_id: str = Field(
-        foreign_key="initiative.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
-    )
+    article_id: str = _key_fk("article.id")
+    initiative_id: str = _key_fk("initiative.id", index=True)
     quote: str = Field(sa_type=text_type(300))
     span_start: int
     span_end: int
@@ -275,7 +270,7 @@ class ArticleInitiative(SQLModel, table=True):
 
 @in_dataset
 class Metric(SQLModel, table=True):
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     article_id: str = _fk("article.id", nullable=False)
     document_id: str = _fk("document.id", nullable=False)
     subject: str = Field(sa_type=text_type(300))
@@ -335,7 +330,7 @@ class Metric(SQLModel, table=True):
 class Person(SQLModel, table=True):
     """A person the text names (the bylines' reporters are contributors, not people)."""
 
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     name: str = Field(sa_type=text_type(40), index=True)
     aliases: list[str] = _json([])
     titles: list[str] = _json([])
@@ -349,10 +344,8 @@ class PersonOrganisation(SQLModel, table=True):
 
     __tablename__ = "person_organisation"
 
-    person_id: str = Field(foreign_key="person.id", primary_key=True, sa_type=text_type(ID_LENGTH))
-    organisation_id: str = Field(
-        foreign_key="organisation.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
-    )
+    person_id: str = _key_fk("person.id")
+    organisation_id: str = _key_fk("organisation.id", index=True)
     title: str | None = Field(default=None, sa_type=text_type(60))
 
 
@@ -362,10 +355,8 @@ class PersonMention(SQLModel, table=True):
 
     __tablename__ = "person_mention"
 
-    person_id: str = Field(foreign_key="person.id", primary_key=True, sa_type=text_type(ID_LENGTH))
-    article_id: str = Field(
-        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
-    )
+    person_id: str = _key_fk("person.id")
+    article_id: str = _key_fk("article.id", index=True)
     span_start: int = Field(primary_key=True)
     span_end: int
     quote: str = Field(sa_type=text_type(300))
@@ -375,7 +366,7 @@ class PersonMention(SQLModel, table=True):
 class Place(SQLModel, table=True):
     """A place below county level (village, town, scenic area, industrial park …)."""
 
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     name: str = Field(sa_type=text_type(60), index=True)
     kind: str = Field(sa_type=text_type(30), index=True)
     region_id: str | None = _fk("region.id")
@@ -391,10 +382,8 @@ class PlaceMention(SQLModel, table=True):
 
     __tablename__ = "place_mention"
 
-    place_id: str = Field(foreign_key="place.id", primary_key=True, sa_type=text_type(ID_LENGTH))
-    article_id: str = Field(
-        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
-    )
+    place_id: str = _key_fk("place.id")
+    article_id: str = _key_fk("article.id", index=True)
     span_start: int = Field(primary_key=True)
     span_end: int
     quote: str = Field(sa_type=text_type(300))
@@ -407,7 +396,7 @@ class PlaceLink(SQLModel, table=True):
 
     __tablename__ = "place_link"
 
-    place_id: str = Field(foreign_key="place.id", primary_key=True, sa_type=text_type(ID_LENGTH))
+    place_id: str = _key_fk("place.id")
     resource: str = Field(primary_key=True, sa_type=text_type(20))
     record_id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH), index=True)
     article_id: str = _fk("article.id", nullable=False)
@@ -423,7 +412,7 @@ class PlaceLink(SQLModel, table=True):
 class Recognition(SQLModel, table=True):
     """An award, listing or status the text says a record received (national typical case …)."""
 
-    id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH))
+    id: str = _id()
     what: str = Field(sa_type=text_type(120), index=True)
     kind: str = Field(sa_type=text_type(30), index=True)
     level: str = Field(sa_type=text_type(20), index=True)
@@ -439,9 +428,7 @@ class RecognitionRecipient(SQLModel, table=True):
 
     __tablename__ = "recognition_recipient"
 
-    recognition_id: str = Field(
-        foreign_key="recognition.id", primary_key=True, sa_type=text_type(ID_LENGTH)
-    )
+    recognition_id: str = _key_fk("recognition.id")
     resource: str = Field(primary_key=True, sa_type=text_type(20))
     record_id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH), index=True)
 
@@ -452,12 +439,8 @@ class RecognitionMention(SQLModel, table=True):
 
     __tablename__ = "recognition_mention"
 
-    recognition_id: str = Field(
-        foreign_key="recognition.id", primary_key=True, sa_type=text_type(ID_LENGTH)
-    )
-    article_id: str = Field(
-        foreign_key="article.id", primary_key=True, sa_type=text_type(ID_LENGTH), index=True
-    )
+    recognition_id: str = _key_fk("recognition.id")
+    article_id: str = _key_fk("article.id", index=True)
     span_start: int = Field(primary_key=True)
     span_end: int
     quote: str = Field(sa_type=sa.Text)
@@ -470,9 +453,7 @@ class OrganisationRelation(SQLModel, table=True):
 
     __tablename__ = "organisation_relation"
 
-    organisation_id: str = Field(
-        foreign_key="organisation.id", primary_key=True, sa_type=text_type(ID_LENGTH)
-    )
+    organisation_id: str = _key_fk("organisation.id")
     resource: str = Field(primary_key=True, sa_type=text_type(20))
     record_id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH), index=True)
     role: str = Field(primary_key=True, sa_type=text_type(30), index=True)

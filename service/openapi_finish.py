@@ -116,8 +116,26 @@ def _path_order(paths: dict[str, PathItem]) -> list[str]:
     return first + [p for p in paths if p not in first]
 
 
+def _single_one_of(schema: Schema) -> None:
+    """A `oneOf` of one schema (how a merge patch's optional field comes out) is that schema,
+    merged into the property; a lone `$ref` replaces it (OpenAPI 3.1 keeps its description)."""
+    properties = schema.properties or {}
+    for name, prop in properties.items():
+        if not isinstance(prop, Schema) or prop.one_of is None or len(prop.one_of) != 1:
+            continue
+        (inner,) = prop.one_of
+        if isinstance(inner, Reference):
+            properties[name] = Reference(ref=inner.ref, description=prop.description)
+            continue
+        prop.one_of = None
+        for field in dataclasses.fields(Schema):
+            if getattr(prop, field.name) is None:
+                setattr(prop, field.name, getattr(inner, field.name))
+
+
 def finish_openapi(schema: OpenAPI) -> None:
-    """Order paths and methods, mark reads public, declare response headers."""
+    """Order paths and methods, mark reads public, declare response headers, fold one-schema
+    `oneOf`s."""
     paths = schema.paths or {}
     ordered: dict[str, PathItem] = {}
     for path in _path_order(paths):
@@ -135,3 +153,6 @@ def finish_openapi(schema: OpenAPI) -> None:
     schema.paths = ordered
     if schema.components is not None:
         schema.components.headers = {**(schema.components.headers or {}), **HEADERS}
+        for component in (schema.components.schemas or {}).values():
+            if isinstance(component, Schema):
+                _single_one_of(component)

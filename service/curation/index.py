@@ -21,7 +21,7 @@ def search_entries(tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, An
     rows: list[dict[str, Any]] = []
     for resource in SEARCHABLE:
         assert resource.search is not None
-        for row in tables[resource.singular]:
+        for row in tables.get(resource.singular, []):
             title, parts = resource.search.texts(row)
             rows.append(make_entry(resource.name, row["id"], title, parts))
     return rows

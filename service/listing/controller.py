@@ -67,6 +67,7 @@ def read_controller(
     singular: str,
     list_summary: str,
     detail_summary: str,
+    description: str,
     list_description: str | None = None,
 ) -> type[Controller]:
     """`GET /v1/<resource>` (a page of `spec.page_type`) and `GET /v1/<resource>/{<singular>_id}`
@@ -74,6 +75,15 @@ def read_controller(
     page_type = spec.page_type
     record = id_parameter(singular)
     title = singular[:1].upper() + singular[1:]
+    expand = " `expand=` embeds the records it refers to." if spec.relations else ""
+    list_text = list_description or (
+        f"{description} Filter, sort and page with the parameters below (`/v1/meta` lists "
+        "them with their operators); `format=csv` or `ndjson` exports every match."
+    )
+    detail_text = (
+        f"One {singular} by id, with what its list leaves out. `fields=` keeps only the fields "
+        f"named.{expand} The `ETag` revalidates (`If-None-Match` → 304)."
+    )
 
     async def list_items(
         self: Controller, request: Request[Any, Any, Any], db: Db
@@ -95,7 +105,7 @@ def read_controller(
         "/",
         operation_id=f"list{tag}",
         summary=list_summary,
-        description=list_description,
+        description=list_text,
         operation_class=operation_class(spec),
         responses=COMMON_ERRORS,
     )(list_items)
@@ -103,6 +113,7 @@ def read_controller(
         f"/{{{singular}_id:str}}",
         operation_id=f"get{title}",
         summary=detail_summary,
+        description=detail_text,
         responses=DETAIL_ERRORS,
         raises=[NotFoundException],
         operation_class=detail_operation_class(spec, detail_type),

@@ -136,6 +136,7 @@ class Resource:
             singular=self.singular,
             list_summary=self.list_summary or f"List {self.name}",
             detail_summary=self.detail_summary,
+            description=self.description,
             list_description=self.list_description,
         )
         object.__setattr__(self, "controller", controller)

@@ -35,6 +35,13 @@ class Readiness(msgspec.Struct):
     dataset_version: int
 
 
+# What the edge answers before any route, probes included (service/web/guards.py).
+PROBE_ERRORS = {
+    406: problem_spec("The `Accept` header admits no JSON."),
+    414: problem_spec("The request target is too long."),
+}
+
+
 class HealthController(Controller):
     path = "/health"
     tags = ["Health"]
@@ -44,6 +51,7 @@ class HealthController(Controller):
         operation_id="getLiveness",
         summary="Liveness probe",
         description="200 while the process can answer HTTP; it never touches the database.",
+        responses=PROBE_ERRORS,
         sync_to_thread=False,
     )
     def live(self) -> Liveness:
@@ -55,7 +63,7 @@ class HealthController(Controller):
         summary="Readiness probe",
         description="200 when the database answers a query within the timeout "
         "(`DB_TIMEOUT_SECONDS`), else 503 with `Retry-After`.",
-        responses={503: problem_spec("The database did not answer in time.")},
+        responses={**PROBE_ERRORS, 503: problem_spec("The database did not answer in time.")},
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Readiness:
         try:

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List articles */
+        /**
+         * List articles
+         * @description News items, features, photo captions and banners on the pages. Filter, sort and page with the parameters below (`/v1/meta` lists them with their operators); `format=csv` or `ndjson` exports every match.
+         */
         get: operations["listArticles"];
         put?: never;
         /**
@@ -32,7 +35,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an article with the organisations and initiatives it names */
+        /**
+         * Get an article with the organisations and initiatives it names
+         * @description One article by id, with what its list leaves out. `fields=` keeps only the fields named. `expand=` embeds the records it refers to. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getArticle"];
         put?: never;
         post?: never;
@@ -77,7 +83,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List initiatives */
+        /**
+         * List initiatives
+         * @description Programmes, brands, apps and projects the articles name. Filter, sort and page with the parameters below (`/v1/meta` lists them with their operators); `format=csv` or `ndjson` exports every match.
+         */
         get: operations["listInitiatives"];
         put?: never;
         /**
@@ -98,7 +107,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an initiative with its mentions */
+        /**
+         * Get an initiative with its mentions
+         * @description One initiative by id, with what its list leaves out. `fields=` keeps only the fields named. `expand=` embeds the records it refers to. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getInitiative"];
         put?: never;
         post?: never;
@@ -167,7 +179,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a metric */
+        /**
+         * Get a metric
+         * @description One metric by id, with what its list leaves out. `fields=` keeps only the fields named. `expand=` embeds the records it refers to. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getMetric"];
         put?: never;
         post?: never;
@@ -212,7 +227,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List organisations */
+        /**
+         * List organisations
+         * @description Bodies, companies, banks and alliances named. Filter, sort and page with the parameters below (`/v1/meta` lists them with their operators); `format=csv` or `ndjson` exports every match.
+         */
         get: operations["listOrganisations"];
         put?: never;
         /**
@@ -233,7 +251,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an organisation with its initiatives and mentions */
+        /**
+         * Get an organisation with its initiatives and mentions
+         * @description One organisation by id, with what its list leaves out. `fields=` keeps only the fields named. `expand=` embeds the records it refers to. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getOrganisation"];
         put?: never;
         post?: never;
@@ -278,7 +299,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List people */
+        /**
+         * List people
+         * @description People the articles name, with their titles, organisations and mentions. Filter, sort and page with the parameters below (`/v1/meta` lists them with their operators); `format=csv` or `ndjson` exports every match.
+         */
         get: operations["listPeople"];
         put?: never;
         post?: never;
@@ -295,7 +319,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a person with every mention */
+        /**
+         * Get a person with every mention
+         * @description One person by id, with what its list leaves out. `fields=` keeps only the fields named. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getPerson"];
         put?: never;
         post?: never;
@@ -312,7 +339,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List places */
+        /**
+         * List places
+         * @description Townships, villages, scenic areas and other places below county level. Filter, sort and page with the parameters below (`/v1/meta` lists them with their operators); `format=csv` or `ndjson` exports every match.
+         */
         get: operations["listPlaces"];
         put?: never;
         post?: never;
@@ -329,7 +359,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a place with its mentions and the records placed in it */
+        /**
+         * Get a place with its mentions and the records placed in it
+         * @description One place by id, with what its list leaves out. `fields=` keeps only the fields named. `expand=` embeds the records it refers to. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getPlace"];
         put?: never;
         post?: never;
@@ -346,7 +379,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List recognitions */
+        /**
+         * List recognitions
+         * @description Awards, listings and statuses the articles say records received. Filter, sort and page with the parameters below (`/v1/meta` lists them with their operators); `format=csv` or `ndjson` exports every match.
+         */
         get: operations["listRecognitions"];
         put?: never;
         post?: never;
@@ -363,7 +399,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a recognition with every mention */
+        /**
+         * Get a recognition with every mention
+         * @description One recognition by id, with what its list leaves out. `fields=` keeps only the fields named. `expand=` embeds the records it refers to. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getRecognition"];
         put?: never;
         post?: never;
@@ -380,7 +419,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List regions */
+        /**
+         * List regions
+         * @description Lishui city and its county-level divisions (GB/T 2260). Filter, sort and page with the parameters below (`/v1/meta` lists them with their operators); `format=csv` or `ndjson` exports every match.
+         */
         get: operations["listRegions"];
         put?: never;
         post?: never;
@@ -397,7 +439,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a region */
+        /**
+         * Get a region
+         * @description One region by id, with what its list leaves out. `fields=` keeps only the fields named. `expand=` embeds the records it refers to. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getRegion"];
         put?: never;
         post?: never;
@@ -414,7 +459,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List source documents */
+        /**
+         * List source documents
+         * @description The source newspaper pages, with their full text. Filter, sort and page with the parameters below (`/v1/meta` lists them with their operators); `format=csv` or `ndjson` exports every match.
+         */
         get: operations["listDocuments"];
         put?: never;
         post?: never;
@@ -431,7 +479,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a source document with its full text */
+        /**
+         * Get a source document with its full text
+         * @description One document by id, with what its list leaves out. `fields=` keeps only the fields named. The `ETag` revalidates (`If-None-Match` → 304).
+         */
         get: operations["getDocument"];
         put?: never;
         post?: never;
@@ -810,7 +861,7 @@ export interface components {
             document?: string;
             headline?: string;
             kicker?: string | null;
-            /** @enum {unknown} */
+            /** @enum {string} */
             kind?: "news" | "feature" | "photo" | "banner" | "series";
             notes?: string[];
             null_reasons?: {
@@ -1198,7 +1249,7 @@ export interface components {
         /** InitiativePatch */
         InitiativePatch: {
             aliases?: string[];
-            /** @enum {unknown} */
+            /** @enum {string} */
             kind?: "alliance" | "workshop" | "brand" | "app" | "platform" | "programme" | "project" | "event" | "system" | "product" | "policy";
             name?: string;
             name_en?: string | null;
@@ -1394,7 +1445,7 @@ export interface components {
             cumulative?: boolean;
             growth_of?: string | null;
             initiative?: string | null;
-            /** @enum {unknown} */
+            /** @enum {string} */
             kind?: "count" | "money" | "percentage" | "growth" | "area" | "duration" | "age" | "fraction" | "other";
             notes?: string[];
             null_reasons?: {
@@ -1515,7 +1566,7 @@ export interface components {
         /** OrganisationPatch */
         OrganisationPatch: {
             aliases?: string[];
-            /** @enum {unknown} */
+            /** @enum {string} */
             kind?: "government" | "party" | "legislature" | "judiciary" | "company" | "bank" | "university" | "school" | "research_institute" | "media" | "alliance" | "social_organisation" | "other";
             name?: string;
             name_en?: string | null;
@@ -8324,6 +8375,26 @@ export interface operations {
                     "application/json": components["schemas"]["Liveness"];
                 };
             };
+            /** @description The `Accept` header admits no JSON. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is too long. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -8342,6 +8413,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description The `Accept` header admits no JSON. */
+            406: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is too long. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database did not answer in time. */
