@@ -156,3 +156,115 @@ def finish_openapi(schema: OpenAPI) -> None:
         for component in (schema.components.schemas or {}).values():
             if isinstance(component, Schema):
                 _single_one_of(component)
+    describe_shapes(schema)
+
+
+# ---------------------------------------------------------------- what `fields=` and `expand=` return
+
+
+def _schema_ref(name: str) -> Reference:
+    return Reference(ref=f"#/components/schemas/{name}")
+
+
+def _schema_name(struct: type[Any]) -> str:
+    return struct.__name__
+
+
+def _expanded_property(resource: Any) -> Schema:
+    """`expanded`: with `expand=`, each named relation's record as its list shows it (or null)."""
+    from service.resources.registry import BY_NAME
+
+    spec = resource.spec
+    properties: dict[str, Schema | Reference] = {
+        name: Schema(
+            one_of=[
+                _schema_ref(_schema_name(BY_NAME[relation.resource].spec.item_type)),
+                Schema(type=OpenAPIType.NULL),
+            ]
+        )
+        for name, relation in spec.relations.items()
+    }
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        description="Only with `expand=`: each named relation's record as its list shows it "
+        "(its own `expanded` when the path goes deeper), null when the field is null.",
+        properties=properties,
+    )
+
+
+def _output_enums(resource: Any, item: Schema) -> None:
+    """A field whose filter takes a fixed vocabulary declares it as its `enum`."""
+    for flt in resource.spec.filters:
+        prop = (item.properties or {}).get(flt.name)
+        if flt.enum is None or not isinstance(prop, Schema):
+            continue
+        nullable = any(
+            isinstance(s, Schema) and s.type == OpenAPIType.NULL for s in prop.one_of or []
+        )
+        prop.enum = [*flt.enum, None] if nullable else list(flt.enum)
+
+
+def _sparse(schemas: dict[str, Schema], name: str, item: Schema) -> str:
+    """`<Item>Sparse`: the item under `fields=`, where only `id` is certain to be present."""
+    # A title of its own: generators name their classes after it.
+    sparse = dataclasses.replace(item, required=["id"], examples=None, title=f"{name}Sparse")
+    sparse.description = f"`{name}` under `fields=`: only the fields named, and always `id`."
+    schemas[f"{name}Sparse"] = sparse
+    page_name = f"{name.removesuffix('Out')}Page"
+    page = schemas.get(page_name)
+    if isinstance(page, Schema):
+        sparse_name = f"{page_name.removesuffix('Page')}SparsePage"
+        sparse_page = dataclasses.replace(
+            page, properties=dict(page.properties or {}), title=sparse_name
+        )
+        sparse_page.properties["data"] = Schema(  # type: ignore[index]
+            type=OpenAPIType.ARRAY, items=_schema_ref(f"{name}Sparse")
+        )
+        sparse_page.description = f"A page of `{name}Sparse` (a list under `fields=`)."
+        schemas[sparse_name] = sparse_page
+    return page_name
+
+
+def _either(content: Any, full: str, sparse: str) -> None:
+    """The JSON body is the full form, or the sparse one under `fields=` (`anyOf`: a full body
+    is a valid sparse one too)."""
+    media = (content or {}).get("application/json")
+    if media is not None:
+        media.schema = Schema(any_of=[_schema_ref(full), _schema_ref(sparse)])
+
+
+def describe_shapes(schema: OpenAPI) -> None:
+    """Declare what `expand=` adds (`expanded`) and what `fields=` returns (a `…Sparse` schema,
+    offered beside the full one on each list and detail response), and the vocabularies of
+    output fields as enums."""
+    schemas = (schema.components.schemas if schema.components else None) or {}
+    for resource in RESOURCES:
+        name = _schema_name(resource.spec.item_type)
+        item = schemas.get(name)
+        if not isinstance(item, Schema):
+            continue
+        _output_enums(resource, item)
+        if resource.spec.relations:
+            item.properties = {**(item.properties or {}), "expanded": _expanded_property(resource)}
+        page_name = _sparse(schemas, name, item)
+        detail_name = _schema_name(resource.detail_type)
+        detail = schemas.get(detail_name)
+        if isinstance(detail, Schema) and detail is not item:
+            _output_enums(resource, detail)
+            if resource.spec.relations:
+                detail.properties = {
+                    **(detail.properties or {}),
+                    "expanded": _expanded_property(resource),
+                }
+            _sparse(schemas, detail_name, detail)
+        paths = schema.paths or {}
+        base = f"/v1/{resource.name}"
+        for path, full, sparse in (
+            (base, page_name, f"{page_name.removesuffix('Page')}SparsePage"),
+            (f"{base}/{{{resource.singular}_id}}", detail_name, f"{detail_name}Sparse"),
+        ):
+            operation = paths[path].get if path in paths else None
+            if isinstance(operation, Operation) and operation.responses:
+                ok = operation.responses.get("200")
+                if isinstance(ok, OpenAPIResponse):
+                    _either(ok.content, full, sparse)

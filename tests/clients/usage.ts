@@ -2,7 +2,9 @@
 //   npx openapi-typescript openapi/v1.json -o schema.d.ts && npx tsc --noEmit --strict usage.ts
 import type { components, operations, paths } from "./schema";
 
-type MetricPage =
+type MetricPage = components["schemas"]["MetricPage"];
+// What the list operation answers: the full page, or the sparse one under `fields=`.
+type MetricListBody =
   paths["/v1/metrics"]["get"]["responses"]["200"]["content"]["application/json"];
 type MetricQuery = NonNullable<operations["listMetrics"]["parameters"]["query"]>;
 type Metric = components["schemas"]["MetricOut"];
@@ -25,6 +27,26 @@ export const bigMoney: MetricQuery = {
   sort: "-value",
   limit: 5,
 };
+
+// Under `fields=` only `id` is certain: every other field may be absent.
+export function sparseValues(page: components["schemas"]["MetricSparsePage"]): (number | undefined)[] {
+  return page.data.map((metric) => metric.value);
+}
+
+export function anyFirstValue(body: MetricListBody): number | undefined {
+  return body.data[0]?.value;
+}
+
+// `expand=region`: the related record as its list shows it, or null.
+export function regionName(metric: Metric): string | null | undefined {
+  const region = metric.expanded?.region;
+  return region === null ? null : region?.name;
+}
+
+export function kindIsDeclared(metric: Metric): boolean {
+  const kinds: Metric["kind"][] = ["money", "count"];
+  return kinds.includes(metric.kind);
+}
 
 export function nextCursor(page: MetricPage): string | null {
   return page.page.next_cursor;

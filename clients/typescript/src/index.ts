@@ -11,9 +11,18 @@ export type { components, operations, paths } from "./schema.js";
 export type Schemas = components["schemas"];
 export type Problem = Schemas["Problem"];
 
-type JsonOk<Op> = Op extends { responses: { 200: { content: { "application/json": infer B } } } }
+type JsonBody<Op> = Op extends { responses: { 200: { content: { "application/json": infer B } } } }
   ? B
   : never;
+
+// A list or detail answers its full form, or under `fields=` a sparse one where only `id` is
+// required (`…Sparse` in the spec). The client's `list`, `get` and `iterate` send no `fields`,
+// so they are typed with the full form; `Sparse` names the other one.
+type RequiredKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T];
+type Record_<B> = B extends { data: (infer I)[] } ? I : B;
+type IsSparse<B> = [Exclude<RequiredKeys<Record_<B>>, "id">] extends [never] ? true : false;
+type JsonOk<Op> = JsonBody<Op> extends infer B ? (B extends B ? (IsSparse<B> extends true ? never : B) : never) : never;
+export type Sparse<Op> = JsonBody<Op> extends infer B ? (B extends B ? (IsSparse<B> extends true ? B : never) : never) : never;
 type GetOf<P extends keyof paths> = paths[P] extends { get: infer Op } ? Op : never;
 
 /** Paths whose GET answers a page: `{data: [...], page: {next_cursor, ...}}`. */

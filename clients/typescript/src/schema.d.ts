@@ -713,6 +713,11 @@ export interface components {
             contributors: components["schemas"]["Byline"][];
             /** @description Source document id (`/v1/documents/{id}` has the full text). */
             document: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                document?: components["schemas"]["DocumentOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Headline (主题). */
             headline: string;
             /** @description Stable readable slug (pinyin); never reused. */
@@ -721,8 +726,11 @@ export interface components {
             initiatives: components["schemas"]["Mention"][];
             /** @description Kicker (引题) above the headline. */
             kicker: string | null;
-            /** @description Kind of item; see `enumerations.article_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of item; see `enumerations.article_kinds`.
+             * @enum {string}
+             */
+            kind: "news" | "feature" | "photo" | "banner" | "series";
             /** @description Curator notes: ambiguities, source defects, judgement calls. */
             notes: string[];
             /** @description Why each null field is null: field name → reason. */
@@ -743,6 +751,60 @@ export interface components {
             span: components["schemas"]["Span"];
             /** @description Subheadline (副题). */
             subheadline: string | null;
+        };
+        /**
+         * ArticleDetailSparse
+         * @description `ArticleDetail` under `fields=`: only the fields named, and always `id`.
+         */
+        ArticleDetailSparse: {
+            /** @description Body paragraphs, with layout repairs applied. */
+            body?: string[];
+            /** @description Byline as printed. */
+            byline?: string | null;
+            /** @description Page the article continues on (下转…), if any. */
+            continued_on?: string | null;
+            /** @description Credited contributors with role and staff title. */
+            contributors?: components["schemas"]["Byline"][];
+            /** @description Source document id (`/v1/documents/{id}` has the full text). */
+            document?: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                document?: components["schemas"]["DocumentOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Headline (主题). */
+            headline?: string;
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Initiatives named, each with its first quoted mention. */
+            initiatives?: components["schemas"]["Mention"][];
+            /** @description Kicker (引题) above the headline. */
+            kicker?: string | null;
+            /**
+             * @description Kind of item; see `enumerations.article_kinds`.
+             * @enum {string}
+             */
+            kind?: "news" | "feature" | "photo" | "banner" | "series";
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Organisations named, each with its first quoted mention. */
+            organisations?: components["schemas"]["Mention"][];
+            /** @description Order of the item on its page (0 = first). */
+            position?: number;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
+            /** @description Layout repairs applied to the body text (the source is untouched). */
+            repairs?: components["schemas"]["Repair"][];
+            /** @description Section or column banner the item runs under. */
+            section?: string | null;
+            /** @description Where `quote` (or the record) sits in the document text: {start, end}. Unit: Unicode code points, end exclusive. */
+            span?: components["schemas"]["Span"];
+            /** @description Subheadline (副题). */
+            subheadline?: string | null;
         };
         /** ArticleIn */
         ArticleIn: {
@@ -816,14 +878,22 @@ export interface components {
             contributors: components["schemas"]["Byline"][];
             /** @description Source document id (`/v1/documents/{id}` has the full text). */
             document: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                document?: components["schemas"]["DocumentOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Headline (主题). */
             headline: string;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Kicker (引题) above the headline. */
             kicker: string | null;
-            /** @description Kind of item; see `enumerations.article_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of item; see `enumerations.article_kinds`.
+             * @enum {string}
+             */
+            kind: "news" | "feature" | "photo" | "banner" | "series";
             /** @description Curator notes: ambiguities, source defects, judgement calls. */
             notes: string[];
             /** @description Why each null field is null: field name → reason. */
@@ -842,6 +912,56 @@ export interface components {
             span: components["schemas"]["Span"];
             /** @description Subheadline (副题). */
             subheadline: string | null;
+        };
+        /**
+         * ArticleOutSparse
+         * @description `ArticleOut` under `fields=`: only the fields named, and always `id`.
+         */
+        ArticleOutSparse: {
+            /** @description Body paragraphs, with layout repairs applied. */
+            body?: string[];
+            /** @description Byline as printed. */
+            byline?: string | null;
+            /** @description Page the article continues on (下转…), if any. */
+            continued_on?: string | null;
+            /** @description Credited contributors with role and staff title. */
+            contributors?: components["schemas"]["Byline"][];
+            /** @description Source document id (`/v1/documents/{id}` has the full text). */
+            document?: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                document?: components["schemas"]["DocumentOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Headline (主题). */
+            headline?: string;
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Kicker (引题) above the headline. */
+            kicker?: string | null;
+            /**
+             * @description Kind of item; see `enumerations.article_kinds`.
+             * @enum {string}
+             */
+            kind?: "news" | "feature" | "photo" | "banner" | "series";
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Order of the item on its page (0 = first). */
+            position?: number;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
+            /** @description Layout repairs applied to the body text (the source is untouched). */
+            repairs?: components["schemas"]["Repair"][];
+            /** @description Section or column banner the item runs under. */
+            section?: string | null;
+            /** @description Where `quote` (or the record) sits in the document text: {start, end}. Unit: Unicode code points, end exclusive. */
+            span?: components["schemas"]["Span"];
+            /** @description Subheadline (副题). */
+            subheadline?: string | null;
         };
         /** ArticlePage */
         ArticlePage: {
@@ -872,6 +992,19 @@ export interface components {
             section?: string | null;
             span?: components["schemas"]["SpanIn"];
             subheadline?: string | null;
+        };
+        /**
+         * ArticleSparsePage
+         * @description A page of `ArticleOutSparse` (a list under `fields=`).
+         */
+        ArticleSparsePage: {
+            data: components["schemas"]["ArticleOutSparse"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
         };
         /** Byline */
         Byline: {
@@ -979,6 +1112,38 @@ export interface components {
             title: string | null;
         };
         /**
+         * DocumentDetailSparse
+         * @description `DocumentDetail` under `fields=`: only the fields named, and always `id`.
+         */
+        DocumentDetailSparse: {
+            /** @description Length of `text`. Unit: Unicode code points. */
+            char_count?: number;
+            /** @description Quoted evidence for the date estimate and the reasoning. */
+            date_basis?: components["schemas"]["DateBasis"][];
+            /** @description Estimated publication date (ISO 8601, to `date_precision`). */
+            date_estimate?: string;
+            /** @description Precision of `date_estimate` (day, month, year). */
+            date_precision?: string;
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Publisher, where known. */
+            publisher?: string | null;
+            /** @description SHA-256 of the source file, to verify a copy. */
+            sha256?: string;
+            /** @description File name of the source page as received. */
+            source?: string;
+            /** @description Full text of the page; every `span` indexes into it. */
+            text?: string;
+            /** @description Title of the page, where known. */
+            title?: string | null;
+        };
+        /**
          * DocumentOut
          * @example {
          *       "char_count": 6065,
@@ -1064,9 +1229,52 @@ export interface components {
             /** @description Title of the page, where known. */
             title: string | null;
         };
+        /**
+         * DocumentOutSparse
+         * @description `DocumentOut` under `fields=`: only the fields named, and always `id`.
+         */
+        DocumentOutSparse: {
+            /** @description Length of `text`. Unit: Unicode code points. */
+            char_count?: number;
+            /** @description Quoted evidence for the date estimate and the reasoning. */
+            date_basis?: components["schemas"]["DateBasis"][];
+            /** @description Estimated publication date (ISO 8601, to `date_precision`). */
+            date_estimate?: string;
+            /** @description Precision of `date_estimate` (day, month, year). */
+            date_precision?: string;
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Publisher, where known. */
+            publisher?: string | null;
+            /** @description SHA-256 of the source file, to verify a copy. */
+            sha256?: string;
+            /** @description File name of the source page as received. */
+            source?: string;
+            /** @description Title of the page, where known. */
+            title?: string | null;
+        };
         /** DocumentPage */
         DocumentPage: {
             data: components["schemas"]["DocumentOut"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
+        /**
+         * DocumentSparsePage
+         * @description A page of `DocumentOutSparse` (a list under `fields=`).
+         */
+        DocumentSparsePage: {
+            data: components["schemas"]["DocumentOutSparse"][];
             facets?: {
                 [key: string]: components["schemas"]["FacetValue"][];
             } | null;
@@ -1144,10 +1352,18 @@ export interface components {
             aliases: string[];
             /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
             display_name: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["InitiativeOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
-            /** @description Kind of initiative; see `enumerations.initiative_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of initiative; see `enumerations.initiative_kinds`.
+             * @enum {string}
+             */
+            kind: "alliance" | "workshop" | "brand" | "app" | "platform" | "programme" | "project" | "event" | "system" | "product" | "policy";
             /** @description Every article mention, each with its quote and span. */
             mentions: components["schemas"]["Mention"][];
             /** @description Name as written in the sources (Chinese). */
@@ -1168,6 +1384,48 @@ export interface components {
             region: string | null;
             /** @description One-line curator summary. */
             summary: string | null;
+        };
+        /**
+         * InitiativeDetailSparse
+         * @description `InitiativeDetail` under `fields=`: only the fields named, and always `id`.
+         */
+        InitiativeDetailSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
+            display_name?: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["InitiativeOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /**
+             * @description Kind of initiative; see `enumerations.initiative_kinds`.
+             * @enum {string}
+             */
+            kind?: "alliance" | "workshop" | "brand" | "app" | "platform" | "programme" | "project" | "event" | "system" | "product" | "policy";
+            /** @description Every article mention, each with its quote and span. */
+            mentions?: components["schemas"]["Mention"][];
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description English name (curator's translation). */
+            name_en?: string | null;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Organisations involved, with their role. */
+            organisations?: components["schemas"]["RoleLink"][];
+            /** @description Id of the initiative this one belongs to. */
+            parent?: string | null;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
+            /** @description One-line curator summary. */
+            summary?: string | null;
         };
         /** InitiativeIn */
         InitiativeIn: {
@@ -1213,10 +1471,18 @@ export interface components {
             aliases: string[];
             /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
             display_name: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["InitiativeOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
-            /** @description Kind of initiative; see `enumerations.initiative_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of initiative; see `enumerations.initiative_kinds`.
+             * @enum {string}
+             */
+            kind: "alliance" | "workshop" | "brand" | "app" | "platform" | "programme" | "project" | "event" | "system" | "product" | "policy";
             /** @description Name as written in the sources (Chinese). */
             name: string;
             /** @description English name (curator's translation). */
@@ -1235,6 +1501,46 @@ export interface components {
             region: string | null;
             /** @description One-line curator summary. */
             summary: string | null;
+        };
+        /**
+         * InitiativeOutSparse
+         * @description `InitiativeOut` under `fields=`: only the fields named, and always `id`.
+         */
+        InitiativeOutSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
+            display_name?: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["InitiativeOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /**
+             * @description Kind of initiative; see `enumerations.initiative_kinds`.
+             * @enum {string}
+             */
+            kind?: "alliance" | "workshop" | "brand" | "app" | "platform" | "programme" | "project" | "event" | "system" | "product" | "policy";
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description English name (curator's translation). */
+            name_en?: string | null;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Organisations involved, with their role. */
+            organisations?: components["schemas"]["RoleLink"][];
+            /** @description Id of the initiative this one belongs to. */
+            parent?: string | null;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
+            /** @description One-line curator summary. */
+            summary?: string | null;
         };
         /** InitiativePage */
         InitiativePage: {
@@ -1260,6 +1566,19 @@ export interface components {
             parent?: string | null;
             region?: string | null;
             summary?: string | null;
+        };
+        /**
+         * InitiativeSparsePage
+         * @description A page of `InitiativeOutSparse` (a list under `fields=`).
+         */
+        InitiativeSparsePage: {
+            data: components["schemas"]["InitiativeOutSparse"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
         };
         /** InvalidParam */
         InvalidParam: {
@@ -1384,14 +1703,26 @@ export interface components {
             currency: string | null;
             /** @description Source document id (`/v1/documents/{id}` has the full text). */
             document: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                article?: components["schemas"]["ArticleOut"] | null;
+                document?: components["schemas"]["DocumentOut"] | null;
+                growth_of?: components["schemas"]["MetricOut"] | null;
+                initiative?: components["schemas"]["InitiativeOut"] | null;
+                organisation?: components["schemas"]["OrganisationOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description For a change rate: id of the metric it qualifies. */
             growth_of: string | null;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Initiative the figure is about (`/v1/initiatives/{id}`). */
             initiative: string | null;
-            /** @description Kind of figure; see `enumerations.metric_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of figure; see `enumerations.metric_kinds`.
+             * @enum {string}
+             */
+            kind: "count" | "money" | "percentage" | "growth" | "area" | "duration" | "age" | "fraction" | "other";
             /** @description Curator notes: ambiguities, source defects, judgement calls. */
             notes: string[];
             /** @description Why each null field is null: field name → reason. */
@@ -1406,8 +1737,11 @@ export interface components {
             period_kind: string | null;
             /** @description Approximation marker (余, 以上, 近, 超, 约 …). */
             qualifier: string | null;
-            /** @description `qualifier` as a code (`more_than`, `at_least`, `nearly`, `about`, `exceeds` …; `vocabularies.qualifiers` in `/v1/meta`); null when `qualifier` is (an exact figure). */
-            qualifier_code: string | null;
+            /**
+             * @description `qualifier` as a code (`more_than`, `at_least`, `nearly`, `about`, `exceeds` …; `vocabularies.qualifiers` in `/v1/meta`); null when `qualifier` is (an exact figure).
+             * @enum {unknown}
+             */
+            qualifier_code: "more_than" | "exceeds" | "at_least" | "nearly" | "about" | "less_than" | "at_most" | null;
             /** @description Verbatim text in the source document. */
             quote: string;
             /** @description The figure as written, e.g. `1.34亿元`. */
@@ -1422,12 +1756,91 @@ export interface components {
             subject_en: string | null;
             /** @description Base unit (元, 个, %, 亩 …); null for a bare number. */
             unit: string | null;
-            /** @description `unit` as a code (`yuan`, `item`, `percent`, `mu` …; `vocabularies.units` in `/v1/meta`); null when `unit` is. */
-            unit_code: string | null;
+            /**
+             * @description `unit` as a code (`yuan`, `item`, `percent`, `mu` …; `vocabularies.units` in `/v1/meta`); null when `unit` is.
+             * @enum {unknown}
+             */
+            unit_code: "yuan" | "us_dollar" | "euro" | "hong_kong_dollar" | "percent" | "percentage_point" | "fraction" | "multiple" | "person" | "person_time" | "item_time" | "household_time" | "household" | "item" | "establishment" | "institution" | "village" | "county" | "listed_item" | "piece" | "copy" | "line" | "kind" | "category" | "batch" | "occurrence" | "edition" | "phase" | "event" | "round" | "model" | "set" | "machine" | "vehicle" | "structure" | "building" | "sheet" | "handled_item" | "text" | "plant" | "tree" | "mu" | "hectare" | "square_metre" | "square_kilometre" | "cubic_metre" | "metre" | "kilometre" | "tonne" | "kilogram" | "gram" | "jin" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year" | "anniversary" | "year_of_age" | null;
             /** @description English name of the unit (`yuan (renminbi)` …); null when `unit` is. */
             unit_label_en: string | null;
             /** @description The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written), an exact JSON number printed from the stored decimal (`682`, `7380.44`): parse it as a decimal to keep every digit. Unit: the record's `unit`. */
             value: number;
+        };
+        /**
+         * MetricOutSparse
+         * @description `MetricOut` under `fields=`: only the fields named, and always `id`.
+         */
+        MetricOutSparse: {
+            /** @description Article id the record comes from (`/v1/articles/{id}`). */
+            article?: string;
+            /** @description Stated as cumulative (累计). */
+            cumulative?: boolean;
+            /** @description ISO 4217 currency of an amount of money (`CNY` for 元); null when the unit is not a currency. */
+            currency?: string | null;
+            /** @description Source document id (`/v1/documents/{id}` has the full text). */
+            document?: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                article?: components["schemas"]["ArticleOut"] | null;
+                document?: components["schemas"]["DocumentOut"] | null;
+                growth_of?: components["schemas"]["MetricOut"] | null;
+                initiative?: components["schemas"]["InitiativeOut"] | null;
+                organisation?: components["schemas"]["OrganisationOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description For a change rate: id of the metric it qualifies. */
+            growth_of?: string | null;
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Initiative the figure is about (`/v1/initiatives/{id}`). */
+            initiative?: string | null;
+            /**
+             * @description Kind of figure; see `enumerations.metric_kinds`.
+             * @enum {string}
+             */
+            kind?: "count" | "money" | "percentage" | "growth" | "area" | "duration" | "age" | "fraction" | "other";
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Organisation the figure is about (`/v1/organisations/{id}`). */
+            organisation?: string | null;
+            /** @description Period as written (上半年, 今年以来 …). */
+            period?: string | null;
+            /** @description Kind of `period` (`current`, `year_to_date`, `half_year`, `as_of_date` …; `vocabularies.period_kinds` in `/v1/meta`); null when `period` is. */
+            period_kind?: string | null;
+            /** @description Approximation marker (余, 以上, 近, 超, 约 …). */
+            qualifier?: string | null;
+            /**
+             * @description `qualifier` as a code (`more_than`, `at_least`, `nearly`, `about`, `exceeds` …; `vocabularies.qualifiers` in `/v1/meta`); null when `qualifier` is (an exact figure).
+             * @enum {unknown}
+             */
+            qualifier_code?: "more_than" | "exceeds" | "at_least" | "nearly" | "about" | "less_than" | "at_most" | null;
+            /** @description Verbatim text in the source document. */
+            quote?: string;
+            /** @description The figure as written, e.g. `1.34亿元`. */
+            raw?: string;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
+            /** @description Where `quote` (or the record) sits in the document text: {start, end}. Unit: Unicode code points, end exclusive. */
+            span?: components["schemas"]["Span"];
+            /** @description What is counted, as phrased in the source (Chinese). */
+            subject?: string;
+            /** @description English gloss of the subject. */
+            subject_en?: string | null;
+            /** @description Base unit (元, 个, %, 亩 …); null for a bare number. */
+            unit?: string | null;
+            /**
+             * @description `unit` as a code (`yuan`, `item`, `percent`, `mu` …; `vocabularies.units` in `/v1/meta`); null when `unit` is.
+             * @enum {unknown}
+             */
+            unit_code?: "yuan" | "us_dollar" | "euro" | "hong_kong_dollar" | "percent" | "percentage_point" | "fraction" | "multiple" | "person" | "person_time" | "item_time" | "household_time" | "household" | "item" | "establishment" | "institution" | "village" | "county" | "listed_item" | "piece" | "copy" | "line" | "kind" | "category" | "batch" | "occurrence" | "edition" | "phase" | "event" | "round" | "model" | "set" | "machine" | "vehicle" | "structure" | "building" | "sheet" | "handled_item" | "text" | "plant" | "tree" | "mu" | "hectare" | "square_metre" | "square_kilometre" | "cubic_metre" | "metre" | "kilometre" | "tonne" | "kilogram" | "gram" | "jin" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year" | "anniversary" | "year_of_age" | null;
+            /** @description English name of the unit (`yuan (renminbi)` …); null when `unit` is. */
+            unit_label_en?: string | null;
+            /** @description The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written), an exact JSON number printed from the stored decimal (`682`, `7380.44`): parse it as a decimal to keep every digit. Unit: the record's `unit`. */
+            value?: number;
         };
         /** MetricPage */
         MetricPage: {
@@ -1464,18 +1877,39 @@ export interface components {
             /** @description Value in base units, exactly as the quantity parser reads `raw`: a JSON number or a string holding one (`"134000000"`); read exactly, never through a float. A value that is not finite, has more than 40 characters or differs from the parser is a 422. */
             value?: number | string;
         };
+        /**
+         * MetricSparsePage
+         * @description A page of `MetricOutSparse` (a list under `fields=`).
+         */
+        MetricSparsePage: {
+            data: components["schemas"]["MetricOutSparse"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
         /** OrganisationDetail */
         OrganisationDetail: {
             /** @description Other names used for it in the sources. */
             aliases: string[];
             /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
             display_name: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["OrganisationOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Initiatives it takes part in, with its role. */
             initiatives: components["schemas"]["RoleLink"][];
-            /** @description Kind of organisation; see `enumerations.organisation_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of organisation; see `enumerations.organisation_kinds`.
+             * @enum {string}
+             */
+            kind: "government" | "party" | "legislature" | "judiciary" | "company" | "bank" | "university" | "school" | "research_institute" | "media" | "alliance" | "social_organisation" | "other";
             /** @description Every article mention, each with its quote and span. */
             mentions: components["schemas"]["Mention"][];
             /** @description Name as written in the sources (Chinese). */
@@ -1494,6 +1928,48 @@ export interface components {
             region: string | null;
             /** @description What it is to initiatives and figures (builder, endorser, source …), each quoted. */
             relations: components["schemas"]["TypedRelation"][];
+        };
+        /**
+         * OrganisationDetailSparse
+         * @description `OrganisationDetail` under `fields=`: only the fields named, and always `id`.
+         */
+        OrganisationDetailSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
+            display_name?: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["OrganisationOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Initiatives it takes part in, with its role. */
+            initiatives?: components["schemas"]["RoleLink"][];
+            /**
+             * @description Kind of organisation; see `enumerations.organisation_kinds`.
+             * @enum {string}
+             */
+            kind?: "government" | "party" | "legislature" | "judiciary" | "company" | "bank" | "university" | "school" | "research_institute" | "media" | "alliance" | "social_organisation" | "other";
+            /** @description Every article mention, each with its quote and span. */
+            mentions?: components["schemas"]["Mention"][];
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description English name (curator's translation). */
+            name_en?: string | null;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Id of the parent organisation. */
+            parent?: string | null;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
+            /** @description What it is to initiatives and figures (builder, endorser, source …), each quoted. */
+            relations?: components["schemas"]["TypedRelation"][];
         };
         /** OrganisationIn */
         OrganisationIn: {
@@ -1534,10 +2010,18 @@ export interface components {
             aliases: string[];
             /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
             display_name: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["OrganisationOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
-            /** @description Kind of organisation; see `enumerations.organisation_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of organisation; see `enumerations.organisation_kinds`.
+             * @enum {string}
+             */
+            kind: "government" | "party" | "legislature" | "judiciary" | "company" | "bank" | "university" | "school" | "research_institute" | "media" | "alliance" | "social_organisation" | "other";
             /** @description Name as written in the sources (Chinese). */
             name: string;
             /** @description English name (curator's translation). */
@@ -1552,6 +2036,42 @@ export interface components {
             parent: string | null;
             /** @description Region id (`/v1/regions/{id}`). */
             region: string | null;
+        };
+        /**
+         * OrganisationOutSparse
+         * @description `OrganisationOut` under `fields=`: only the fields named, and always `id`.
+         */
+        OrganisationOutSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description The name without its quotation marks (“” ‘’, and 《》 enclosing the whole name), for display; `q` finds a record by either form. */
+            display_name?: string;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["OrganisationOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /**
+             * @description Kind of organisation; see `enumerations.organisation_kinds`.
+             * @enum {string}
+             */
+            kind?: "government" | "party" | "legislature" | "judiciary" | "company" | "bank" | "university" | "school" | "research_institute" | "media" | "alliance" | "social_organisation" | "other";
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description English name (curator's translation). */
+            name_en?: string | null;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Id of the parent organisation. */
+            parent?: string | null;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
         };
         /** OrganisationPage */
         OrganisationPage: {
@@ -1576,6 +2096,19 @@ export interface components {
             };
             parent?: string | null;
             region?: string | null;
+        };
+        /**
+         * OrganisationSparsePage
+         * @description A page of `OrganisationOutSparse` (a list under `fields=`).
+         */
+        OrganisationSparsePage: {
+            data: components["schemas"]["OrganisationOutSparse"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
         };
         /** PageInfo */
         PageInfo: {
@@ -1609,6 +2142,30 @@ export interface components {
             organisations: components["schemas"]["PersonRole"][];
             /** @description Titles and offices as written (县委常委, 教授 …). */
             titles: string[];
+        };
+        /**
+         * PersonDetailSparse
+         * @description `PersonDetail` under `fields=`: only the fields named, and always `id`.
+         */
+        PersonDetailSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Every article mention, each with its quote and span. */
+            mentions?: components["schemas"]["Mention"][];
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Organisations, each with the title there. */
+            organisations?: components["schemas"]["PersonRole"][];
+            /** @description Titles and offices as written (县委常委, 教授 …). */
+            titles?: string[];
         };
         /**
          * PersonOut
@@ -1645,6 +2202,28 @@ export interface components {
             /** @description Titles and offices as written (县委常委, 教授 …). */
             titles: string[];
         };
+        /**
+         * PersonOutSparse
+         * @description `PersonOut` under `fields=`: only the fields named, and always `id`.
+         */
+        PersonOutSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Organisations, each with the title there. */
+            organisations?: components["schemas"]["PersonRole"][];
+            /** @description Titles and offices as written (县委常委, 教授 …). */
+            titles?: string[];
+        };
         /** PersonPage */
         PersonPage: {
             data: components["schemas"]["PersonOut"][];
@@ -1664,14 +2243,35 @@ export interface components {
             /** @description Title as written (教授, 负责人 …); null when none. */
             title: string | null;
         };
+        /**
+         * PersonSparsePage
+         * @description A page of `PersonOutSparse` (a list under `fields=`).
+         */
+        PersonSparsePage: {
+            data: components["schemas"]["PersonOutSparse"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
         /** PlaceDetail */
         PlaceDetail: {
             /** @description Other names used for it in the sources. */
             aliases: string[];
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["PlaceOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
-            /** @description Kind of place; see `enumerations.place_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of place; see `enumerations.place_kinds`.
+             * @enum {string}
+             */
+            kind: "township" | "town" | "village" | "scenic_area" | "heritage_site" | "lake" | "river" | "area" | "urban_area" | "industrial_park" | "venue";
             /** @description Every article mention, each with its quote and span. */
             mentions: components["schemas"]["Mention"][];
             /** @description Name as written in the sources (Chinese). */
@@ -1688,6 +2288,42 @@ export interface components {
             records: components["schemas"]["PlacedRecord"][];
             /** @description Region id (`/v1/regions/{id}`). */
             region: string | null;
+        };
+        /**
+         * PlaceDetailSparse
+         * @description `PlaceDetail` under `fields=`: only the fields named, and always `id`.
+         */
+        PlaceDetailSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["PlaceOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /**
+             * @description Kind of place; see `enumerations.place_kinds`.
+             * @enum {string}
+             */
+            kind?: "township" | "town" | "village" | "scenic_area" | "heritage_site" | "lake" | "river" | "area" | "urban_area" | "industrial_park" | "venue";
+            /** @description Every article mention, each with its quote and span. */
+            mentions?: components["schemas"]["Mention"][];
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Id of the enclosing place, where the text names one. */
+            parent?: string | null;
+            /** @description Metrics, initiatives and organisations here. */
+            records?: components["schemas"]["PlacedRecord"][];
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
         };
         /**
          * PlaceOut
@@ -1707,10 +2343,18 @@ export interface components {
         PlaceOut: {
             /** @description Other names used for it in the sources. */
             aliases: string[];
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["PlaceOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
-            /** @description Kind of place; see `enumerations.place_kinds`. */
-            kind: string;
+            /**
+             * @description Kind of place; see `enumerations.place_kinds`.
+             * @enum {string}
+             */
+            kind: "township" | "town" | "village" | "scenic_area" | "heritage_site" | "lake" | "river" | "area" | "urban_area" | "industrial_park" | "venue";
             /** @description Name as written in the sources (Chinese). */
             name: string;
             /** @description Curator notes: ambiguities, source defects, judgement calls. */
@@ -1724,9 +2368,54 @@ export interface components {
             /** @description Region id (`/v1/regions/{id}`). */
             region: string | null;
         };
+        /**
+         * PlaceOutSparse
+         * @description `PlaceOut` under `fields=`: only the fields named, and always `id`.
+         */
+        PlaceOutSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["PlaceOut"] | null;
+                region?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /**
+             * @description Kind of place; see `enumerations.place_kinds`.
+             * @enum {string}
+             */
+            kind?: "township" | "town" | "village" | "scenic_area" | "heritage_site" | "lake" | "river" | "area" | "urban_area" | "industrial_park" | "venue";
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Id of the enclosing place, where the text names one. */
+            parent?: string | null;
+            /** @description Region id (`/v1/regions/{id}`). */
+            region?: string | null;
+        };
         /** PlacePage */
         PlacePage: {
             data: components["schemas"]["PlaceOut"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
+        /**
+         * PlaceSparsePage
+         * @description A page of `PlaceOutSparse` (a list under `fields=`).
+         */
+        PlaceSparsePage: {
+            data: components["schemas"]["PlaceOutSparse"][];
             facets?: {
                 [key: string]: components["schemas"]["FacetValue"][];
             } | null;
@@ -1779,12 +2468,22 @@ export interface components {
             awarded: string | null;
             /** @description Organisation that gave it (`/v1/organisations/{id}`), where named. */
             awarder: string | null;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                awarder?: components["schemas"]["OrganisationOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
-            /** @description Kind of recognition; see `enumerations.recognition_kinds`. */
-            kind: string;
-            /** @description Level: international, national, provincial or municipal. */
-            level: string;
+            /**
+             * @description Kind of recognition; see `enumerations.recognition_kinds`.
+             * @enum {string}
+             */
+            kind: "typical_case" | "best_application" | "excellent_case" | "excellent_application" | "annual_case" | "listing" | "shortlist" | "recommendation" | "publication" | "grade" | "heritage_status";
+            /**
+             * @description Level: international, national, provincial or municipal.
+             * @enum {string}
+             */
+            level: "international" | "national" | "provincial" | "municipal";
             /** @description Every article mention, each with its quote and span. */
             mentions: components["schemas"]["Mention"][];
             /** @description Curator notes: ambiguities, source defects, judgement calls. */
@@ -1797,6 +2496,44 @@ export interface components {
             recipients: components["schemas"]["RecordRef"][];
             /** @description The recognition as written (全国县域流通六大典型案例 …). */
             what: string;
+        };
+        /**
+         * RecognitionDetailSparse
+         * @description `RecognitionDetail` under `fields=`: only the fields named, and always `id`.
+         */
+        RecognitionDetailSparse: {
+            /** @description When it was given, as far as the text says (a year). */
+            awarded?: string | null;
+            /** @description Organisation that gave it (`/v1/organisations/{id}`), where named. */
+            awarder?: string | null;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                awarder?: components["schemas"]["OrganisationOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /**
+             * @description Kind of recognition; see `enumerations.recognition_kinds`.
+             * @enum {string}
+             */
+            kind?: "typical_case" | "best_application" | "excellent_case" | "excellent_application" | "annual_case" | "listing" | "shortlist" | "recommendation" | "publication" | "grade" | "heritage_status";
+            /**
+             * @description Level: international, national, provincial or municipal.
+             * @enum {string}
+             */
+            level?: "international" | "national" | "provincial" | "municipal";
+            /** @description Every article mention, each with its quote and span. */
+            mentions?: components["schemas"]["Mention"][];
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description The records that received it. */
+            recipients?: components["schemas"]["RecordRef"][];
+            /** @description The recognition as written (全国县域流通六大典型案例 …). */
+            what?: string;
         };
         /**
          * RecognitionOut
@@ -1822,12 +2559,22 @@ export interface components {
             awarded: string | null;
             /** @description Organisation that gave it (`/v1/organisations/{id}`), where named. */
             awarder: string | null;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                awarder?: components["schemas"]["OrganisationOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
-            /** @description Kind of recognition; see `enumerations.recognition_kinds`. */
-            kind: string;
-            /** @description Level: international, national, provincial or municipal. */
-            level: string;
+            /**
+             * @description Kind of recognition; see `enumerations.recognition_kinds`.
+             * @enum {string}
+             */
+            kind: "typical_case" | "best_application" | "excellent_case" | "excellent_application" | "annual_case" | "listing" | "shortlist" | "recommendation" | "publication" | "grade" | "heritage_status";
+            /**
+             * @description Level: international, national, provincial or municipal.
+             * @enum {string}
+             */
+            level: "international" | "national" | "provincial" | "municipal";
             /** @description Curator notes: ambiguities, source defects, judgement calls. */
             notes: string[];
             /** @description Why each null field is null: field name → reason. */
@@ -1839,9 +2586,58 @@ export interface components {
             /** @description The recognition as written (全国县域流通六大典型案例 …). */
             what: string;
         };
+        /**
+         * RecognitionOutSparse
+         * @description `RecognitionOut` under `fields=`: only the fields named, and always `id`.
+         */
+        RecognitionOutSparse: {
+            /** @description When it was given, as far as the text says (a year). */
+            awarded?: string | null;
+            /** @description Organisation that gave it (`/v1/organisations/{id}`), where named. */
+            awarder?: string | null;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                awarder?: components["schemas"]["OrganisationOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /**
+             * @description Kind of recognition; see `enumerations.recognition_kinds`.
+             * @enum {string}
+             */
+            kind?: "typical_case" | "best_application" | "excellent_case" | "excellent_application" | "annual_case" | "listing" | "shortlist" | "recommendation" | "publication" | "grade" | "heritage_status";
+            /**
+             * @description Level: international, national, provincial or municipal.
+             * @enum {string}
+             */
+            level?: "international" | "national" | "provincial" | "municipal";
+            /** @description Curator notes: ambiguities, source defects, judgement calls. */
+            notes?: string[];
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description The records that received it. */
+            recipients?: components["schemas"]["RecordRef"][];
+            /** @description The recognition as written (全国县域流通六大典型案例 …). */
+            what?: string;
+        };
         /** RecognitionPage */
         RecognitionPage: {
             data: components["schemas"]["RecognitionOut"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
+        /**
+         * RecognitionSparsePage
+         * @description A page of `RecognitionOutSparse` (a list under `fields=`).
+         */
+        RecognitionSparsePage: {
+            data: components["schemas"]["RecognitionOutSparse"][];
             facets?: {
                 [key: string]: components["schemas"]["FacetValue"][];
             } | null;
@@ -1876,10 +2672,17 @@ export interface components {
             aliases: string[];
             /** @description GB/T 2260 administrative division code. */
             code: string | null;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["RegionOut"] | null;
+            };
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
-            /** @description Administrative level; see `enumerations.region_levels`. */
-            level: string;
+            /**
+             * @description Administrative level; see `enumerations.region_levels`.
+             * @enum {string}
+             */
+            level: "province" | "prefecture" | "county" | "development_zone";
             /** @description Name as written in the sources (Chinese). */
             name: string;
             /** @description English name. */
@@ -1891,9 +2694,53 @@ export interface components {
             /** @description Id of the enclosing region. */
             parent: string | null;
         };
+        /**
+         * RegionOutSparse
+         * @description `RegionOut` under `fields=`: only the fields named, and always `id`.
+         */
+        RegionOutSparse: {
+            /** @description Other names used for it in the sources. */
+            aliases?: string[];
+            /** @description GB/T 2260 administrative division code. */
+            code?: string | null;
+            /** @description Only with `expand=`: each named relation's record as its list shows it (its own `expanded` when the path goes deeper), null when the field is null. */
+            expanded?: {
+                parent?: components["schemas"]["RegionOut"] | null;
+            };
+            /** @description Stable readable slug (pinyin); never reused. */
+            id: string;
+            /**
+             * @description Administrative level; see `enumerations.region_levels`.
+             * @enum {string}
+             */
+            level?: "province" | "prefecture" | "county" | "development_zone";
+            /** @description Name as written in the sources (Chinese). */
+            name?: string;
+            /** @description English name. */
+            name_en?: string;
+            /** @description Why each null field is null: field name → reason. */
+            null_reasons?: {
+                [key: string]: string;
+            };
+            /** @description Id of the enclosing region. */
+            parent?: string | null;
+        };
         /** RegionPage */
         RegionPage: {
             data: components["schemas"]["RegionOut"][];
+            facets?: {
+                [key: string]: components["schemas"]["FacetValue"][];
+            } | null;
+            links: components["schemas"]["PageLinks"];
+            page: components["schemas"]["PageInfo"];
+            total: components["schemas"]["Total"];
+        };
+        /**
+         * RegionSparsePage
+         * @description A page of `RegionOutSparse` (a list under `fields=`).
+         */
+        RegionSparsePage: {
+            data: components["schemas"]["RegionOutSparse"][];
             facets?: {
                 [key: string]: components["schemas"]["FacetValue"][];
             } | null;
@@ -2172,7 +3019,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ArticlePage"];
+                    "application/json": components["schemas"]["ArticlePage"] | components["schemas"]["ArticleSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -2454,7 +3301,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ArticleDetail"];
+                    "application/json": components["schemas"]["ArticleDetail"] | components["schemas"]["ArticleDetailSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
@@ -3202,7 +4049,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InitiativePage"];
+                    "application/json": components["schemas"]["InitiativePage"] | components["schemas"]["InitiativeSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -3484,7 +4331,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InitiativeDetail"];
+                    "application/json": components["schemas"]["InitiativeDetail"] | components["schemas"]["InitiativeDetailSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
@@ -4298,7 +5145,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricPage"];
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -4580,7 +5427,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricOut"];
+                    "application/json": components["schemas"]["MetricOut"] | components["schemas"]["MetricOutSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
@@ -5326,7 +6173,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrganisationPage"];
+                    "application/json": components["schemas"]["OrganisationPage"] | components["schemas"]["OrganisationSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -5608,7 +6455,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrganisationDetail"];
+                    "application/json": components["schemas"]["OrganisationDetail"] | components["schemas"]["OrganisationDetailSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
@@ -6322,7 +7169,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PersonPage"];
+                    "application/json": components["schemas"]["PersonPage"] | components["schemas"]["PersonSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -6436,7 +7283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PersonDetail"];
+                    "application/json": components["schemas"]["PersonDetail"] | components["schemas"]["PersonDetailSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
@@ -6612,7 +7459,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlacePage"];
+                    "application/json": components["schemas"]["PlacePage"] | components["schemas"]["PlaceSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -6728,7 +7575,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlaceDetail"];
+                    "application/json": components["schemas"]["PlaceDetail"] | components["schemas"]["PlaceDetailSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
@@ -6908,7 +7755,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RecognitionPage"];
+                    "application/json": components["schemas"]["RecognitionPage"] | components["schemas"]["RecognitionSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -7024,7 +7871,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RecognitionDetail"];
+                    "application/json": components["schemas"]["RecognitionDetail"] | components["schemas"]["RecognitionDetailSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
@@ -7198,7 +8045,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RegionPage"];
+                    "application/json": components["schemas"]["RegionPage"] | components["schemas"]["RegionSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -7314,7 +8161,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RegionOut"];
+                    "application/json": components["schemas"]["RegionOut"] | components["schemas"]["RegionOutSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
@@ -7456,7 +8303,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DocumentPage"];
+                    "application/json": components["schemas"]["DocumentPage"] | components["schemas"]["DocumentSparsePage"];
                     "application/x-ndjson": string;
                     "text/csv": string;
                 };
@@ -7570,7 +8417,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DocumentDetail"];
+                    "application/json": components["schemas"]["DocumentDetail"] | components["schemas"]["DocumentDetailSparse"];
                 };
             };
             /** @description The representation matching `If-None-Match` is still current (no body). */
