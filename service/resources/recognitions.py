@@ -19,6 +19,7 @@ from service.listing.spec import (
     FilterField,
     SortKey,
     id_field,
+    link_filter,
     linked_field,
     vocabulary_field,
 )
@@ -93,14 +94,6 @@ async def load_recipients(conn: AsyncConnection, ids: list[str]) -> dict[str, di
     return {key: {"recipients": value} for key, value in grouped.items()}
 
 
-def _received_by(op: Any, value: Any) -> sa.ColumnElement[bool]:
-    wanted = list(value) if isinstance(value, tuple) else [value]
-    linked = sa.exists().where(
-        recipients.c.recognition_id == c.id, recipients.c.record_id.in_(wanted)
-    )
-    return sa.not_(linked) if op == "not" else linked
-
-
 RECOGNITIONS = list_spec(
     "recognitions",
     RecognitionOut,
@@ -123,7 +116,7 @@ RECOGNITIONS = list_spec(
             str,
             ("eq", "in", "not"),
             "Id of a record that received it (any resource)",
-            build=_received_by,
+            build=link_filter(recipients, "recognition_id", "record_id", c.id),
             example="liu-dong-gong-xiao-gong-fu-che",
         ),
         FilterField("what", str, REQUIRED_TEXT_OPS, "The recognition as written", column=c.what),

@@ -142,8 +142,9 @@ def read_curated(seed_dir: Path = SEED_DIR) -> Curated:
     for resource in RESOURCES:
         for source in resource.seed:
             _read_seed_source(reading, source)
-    _check(reading)
-    _check_seeded(reading)
+    ctx = Facts.of_tables(reading.tables, reading.sources)
+    _check(reading, ctx)
+    _check_seeded(reading, ctx)
     if reading.problems:
         raise SeedError(reading.problems)
     tables = _tables(reading)
@@ -240,12 +241,11 @@ def _read_seed_source(reading: Reading, source: SeedSource) -> None:
             reading.seeded.extend((where, table, row) for row in rows)
 
 
-def _check_seeded(reading: Reading) -> None:
+def _check_seeded(reading: Reading, ctx: Facts) -> None:
     """The rules every read-only resource's rows keep: quotes at their spans, references that
     name records, unique slug ids."""
     from service.resources.registry import BY_NAME
 
-    ctx = Facts.of_tables(reading.tables, reading.sources)
     article_document = {a["id"]: a["document_id"] for a in reading.tables["article"]}
     for where, table, row in reading.seeded:
         document = row.get("document_id") or article_document.get(row.get("article_id"))
@@ -379,10 +379,9 @@ def _read_article_relations(reading: Reading, item: dict[str, Any], row: Row, wh
 # ---------------------------------------------------------------- checks across files
 
 
-def _check(reading: Reading) -> None:
+def _check(reading: Reading, ctx: Facts) -> None:
     """The write API's rules on every writable record, with the curated set as the context;
     then the checks of the other tables and of ids across files."""
-    ctx = Facts.of_tables(reading.tables, reading.sources)
     for resource, where, wire, row in reading.records:
         write = resource.write
         assert write is not None
