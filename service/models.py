@@ -208,6 +208,8 @@ class Organisation(SQLModel, table=True):
     kind: str = Field(sa_type=text_type(30), index=True)
     region_id: str | None = _fk("region.id")
     parent_id: str | None = _fk("organisation.id")
+    # {name, basis: curator_knowledge, note}: a fuller name the text does not write (0010).
+    fuller_name: dict[str, str] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
     aliases: list[str] = _json([])
     notes: list[str] = _json([])
     null_reasons: dict[str, str] = _json({})
@@ -282,6 +284,12 @@ class Metric(SQLModel, table=True):
     qualifier: str | None = Field(default=None, sa_type=text_type(10), index=True)
     cumulative: bool = Field(default=False, index=True)
     period: str | None = Field(default=None, sa_type=text_type(60), index=True)
+    # What the text counts, beside the written unit (migration 0010): the normalised unit, the
+    # counted noun where no classifier is written, and a rate's marker and basis.
+    unit_normalised: str | None = Field(default=None, sa_type=text_type(20), index=True)
+    counted: str | None = Field(default=None, sa_type=text_type(60))
+    per: str | None = Field(default=None, sa_type=text_type(20))
+    per_basis: list[str] = _json([])
     region_id: str | None = _fk("region.id")
     initiative_id: str | None = _fk("initiative.id")
     organisation_id: str | None = _fk("organisation.id")

@@ -20,12 +20,15 @@ from service.quantity import FRACTION_UNIT, MAGNITUDES, PERCENT_UNIT
 
 __all__ = [
     "MAGNITUDE_TERMS",
+    "NORMALISED_UNITS",
     "PERIOD_KINDS",
+    "PER_BASES",
     "QUALIFIERS",
     "UNITS",
     "MagnitudeTerm",
     "QualifierTerm",
     "UnitTerm",
+    "normalised_unit",
     "period_kind",
     "qualifier_term",
     "unit_term",
@@ -132,6 +135,22 @@ UNITS: Final[Mapping[str, UnitTerm]] = {
     "周岁": _AGE,
 }
 
+#: A written unit → the unit the text counts in, where they differ (seed/FORMAT.md,
+#: normalised-unit): 名 and 人 count people, 个月 counts months. Any other unit is its own.
+NORMALISED_UNITS: Final[Mapping[str, str]] = {"名": "人", "个月": "月"}
+
+#: What a rate is per (a metric's `per_basis`): code → English label.
+PER_BASES: Final[Mapping[str, str]] = {
+    "person": "per person (人均)",
+    "household": "per household (户均)",
+    "mu": "per mu of land (每亩, 亩均)",
+    "item": "per item (单价)",
+    "day": "per day (每天, 每日)",
+    "month": "per month (每月, 月均)",
+    "year": "per year (每年, 年均)",
+}
+PerBasis = Literal["person", "household", "mu", "item", "day", "month", "year"]
+
 _MORE = QualifierTerm("more_than", "more than (the figure is exceeded)", "above")
 _NEARLY = QualifierTerm("nearly", "nearly (just under the figure)", "below")
 _ABOUT = QualifierTerm("about", "about (approximately the figure)", "approximate")
@@ -210,6 +229,11 @@ def unit_term(unit: str | None) -> UnitTerm | None:
     """The term of a stored unit; None when no unit is written (or, for data that predates a
     vocabulary entry, an unknown one: a test keeps every parser unit covered)."""
     return None if unit is None else UNITS.get(unit)
+
+
+def normalised_unit(unit: str | None) -> str | None:
+    """The unit the text counts in, from the written unit (no counted noun involved)."""
+    return None if unit is None else NORMALISED_UNITS.get(unit, unit)
 
 
 def qualifier_term(qualifier: str | None) -> QualifierTerm | None:

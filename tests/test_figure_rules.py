@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from service.seed import SEED_DIR, SeedError, read_curated
-from tests.test_writes import METRIC, Env, assert_problem, env
+from tests.test_writes import METRIC, METRIC_QUOTE, Env, assert_problem, env
 
 __all__ = ["env"]  # the write API's fixture, one seeded database per backend
 
@@ -164,3 +164,98 @@ async def test_a_patch_is_checked_against_its_sentence(env: Env) -> None:
         )
         problem = assert_problem(response, 422)
         assert any(p["reason"].startswith(f"[{rule}] ") for p in problem["invalid_params"]), problem
+
+
+# ---------------------------------------------------------------- what a figure counts
+
+
+async def test_the_normalised_unit_is_derived_and_rederived_by_a_patch(env: Env) -> None:
+    """名 counts people: unit_normalised 人; a patch to another unit derives it again."""
+    body = {
+        **METRIC,
+        "subject": "normalised unit",
+        "kind": "count",
+        "raw": "182家",
+        "value": "182",
+        "unit": "家",
+        "quote": METRIC_QUOTE,
+    }
+    created, etag = await env.create("metrics", body)
+    assert (created["unit_normalised"], created["counted"]) == ("家", None)
+    patch = {"raw": "182", "value": "182", "unit": None}
+    response = await env.client.patch(
+        f"/v1/metrics/{created['id']}", json=patch, headers=env.auth(**{"If-Match": etag})
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["unit_normalised"] is None
+
+
+async def test_a_counted_noun_fixes_the_normalised_unit_and_needs_a_note(env: Env) -> None:
+    body = {
+        **METRIC,
+        "subject": "counted noun",
+        "kind": "count",
+        "raw": "182",
+        "value": "182",
+        "unit": None,
+        "counted": "强村公司",
+        "unit_normalised": "家",
+    }
+    response = await env.client.post("/v1/metrics", json=body, headers=env.auth())
+    problem = assert_problem(response, 422, "unit_normalised")
+    assert any(p["reason"].startswith("[normalised-unit] ") for p in problem["invalid_params"])
+    created, etag = await env.create("metrics", {**body, "notes": ["182家 names companies"]})
+    assert (created["unit_normalised"], created["counted"]) == ("家", "强村公司")
+    response = await env.client.patch(
+        f"/v1/metrics/{created['id']}",
+        json={"notes": ["182家: the classifier 家 counts companies"]},
+        headers=env.auth(**{"If-Match": etag}),
+    )
+    assert response.json()["unit_normalised"] == "家", response.text
+    wrong = {**METRIC, "subject": "derived unit", "unit_normalised": "个"}
+    response = await env.client.post("/v1/metrics", json=wrong, headers=env.auth())
+    assert_problem(response, 422, "unit_normalised")
+
+
+async def test_a_rate_carries_its_marker_and_basis(env: Env) -> None:
+    body = {**METRIC, "subject": "rate", "per": "上半年", "per_basis": ["year"]}
+    response = await env.client.post("/v1/metrics", json=body, headers=env.auth())
+    problem = assert_problem(response, 422)
+    reasons = [p["reason"] for p in problem["invalid_params"]]
+    assert any(r.startswith("[rate-not-period] ") for r in reasons), problem
+    body = {**METRIC, "subject": "rate", "per": "每亩", "per_basis": ["mu"]}
+    response = await env.client.post("/v1/metrics", json=body, headers=env.auth())
+    assert_problem(response, 422, "per")
+    response = await env.client.post(
+        "/v1/metrics", json={**body, "per_basis": ["acre"]}, headers=env.auth()
+    )
+    assert response.status_code == 400, response.text
+
+
+async def test_the_curated_figures_serve_what_they_count(env: Env) -> None:
+    nine = (await env.client.get("/v1/metrics/qiang-cun-lian-meng-fu-gai-xian")).json()
+    assert (nine["unit"], nine["unit_normalised"], nine["counted"]) == (None, "个", "县(市、区)")
+    rate = (await env.client.get("/v1/metrics/xian-du-xiang-mu-jun-zeng-shou")).json()
+    assert (rate["per"], rate["per_basis"]) == ("亩均", ["mu"])
+    people = (await env.client.get("/v1/metrics", params={"unit_normalised": "人"})).json()
+    assert {m["unit"] for m in people["data"]} >= {"名"}, people
+    facet = (await env.client.get("/v1/metrics", params={"facet": "unit_normalised"})).json()
+    assert any(v["value"] == "人" for v in facet["facets"]["unit_normalised"]), facet
+
+
+async def test_a_fuller_name_is_curator_knowledge_and_searchable(env: Env) -> None:
+    org = (await env.client.get("/v1/organisations/zhong-gong-li-shui-shi-wei")).json()
+    assert org["name"] == "市委"
+    assert org["fuller_name"]["name"] == "中共丽水市委"
+    assert org["fuller_name"]["basis"] == "curator_knowledge"
+    found = (await env.client.get("/v1/search", params={"q": "杭州师范大学"})).json()["data"]
+    assert any(hit["id"] == "hang-shi-da" for hit in found), found
+    fuller = {"name": "测试名称全称", "basis": "curator_knowledge", "note": "test"}
+    body = {"name": "测试名称", "kind": "company", "fuller_name": {**fuller, "name": "测试名称"}}
+    response = await env.client.post("/v1/organisations", json=body, headers=env.auth())
+    assert_problem(response, 422, "fuller_name")
+    created, _ = await env.create("organisations", {**body, "fuller_name": fuller})
+    assert created["fuller_name"] == fuller
+    bad = {**body, "name": "测试名称二", "fuller_name": {**fuller, "basis": "text"}}
+    response = await env.client.post("/v1/organisations", json=bad, headers=env.auth())
+    assert response.status_code == 400, response.text

@@ -5,7 +5,7 @@
 Every quote must be the source text at its span (the loader's own check, imported read-only from
 service.seed), every reference must name an existing record, every role and kind must be in its
 vocabulary, and the coverage lists must be complete (every quotation span of both sources in
-quoted-names.yaml, every metric in metric-facets.yaml, every curated organisation link typed in
+quoted-names.yaml, every curated organisation link typed in
 organisation-roles.yaml), and the figure rules of seed/FORMAT.md hold (imported from the service,
 service/curation/figures.py, which the loader and the write API enforce). Prints one line per
 problem, naming file, record and rule; exit 1 if any.
@@ -40,14 +40,12 @@ PLACE_KINDS = {
     "township", "town", "village", "scenic_area", "heritage_site", "lake", "river", "area",
     "urban_area", "industrial_park", "venue",
 }  # fmt: skip
-PER_BASIS = {"person", "household", "mu", "item", "day", "month", "year"}
 RECOGNITION_KINDS = {
     "typical_case", "best_application", "excellent_case", "excellent_application",
     "annual_case", "listing", "shortlist", "recommendation", "publication", "grade",
     "heritage_status",
 }  # fmt: skip
 LEVELS = {"international", "national", "provincial", "municipal"}
-NORMALISED = {"名": "人", "人": "人", "个月": "月"}
 QUOTE_MARKS = "“”‘’"
 
 
@@ -206,41 +204,6 @@ def check_roles(c: Checker) -> None:
             )
 
 
-def check_metric_facets(c: Checker) -> None:
-    rows = load("metric-facets.yaml", "metric_facets")
-    seen = Counter(r.get("metric") for r in rows)
-    for mid in c.ids["metrics"]:
-        if seen[mid] != 1:
-            c.fail(f"metric {mid}", "one-facet-row", f"{seen[mid]} rows in metric-facets.yaml")
-    for r in rows:
-        where = f"metric-facets.yaml:{r.get('metric')}"
-        m = c.metrics.get(r.get("metric", ""))
-        if m is None:
-            c.fail(where, "reference", "unknown metric")
-            continue
-        if r.get("unit") != m["unit"]:
-            c.fail(
-                where, "unit-as-curated", f"unit {r.get('unit')!r} but the metric has {m['unit']!r}"
-            )
-        expected = NORMALISED.get(m["unit"], m["unit"])
-        if "counted" not in r and r.get("unit_normalised") != expected:
-            c.fail(where, "normalised-unit", f"expected {expected!r} (名/人 -> 人, 个月 -> 月)")
-        if "counted" in r and not r.get("note"):
-            c.fail(where, "reason", "a counted noun needs a note saying why")
-        per = r.get("per")
-        if per is not None:
-            if squash(per) not in squash(m["quote"]):
-                c.fail(where, "per-in-quote", f"per {per!r} does not occur in the metric's quote")
-            if not r.get("per_basis") or not set(r["per_basis"]) <= PER_BASIS:
-                c.fail(
-                    where,
-                    "vocabulary",
-                    f"per_basis must be a non-empty subset of {sorted(PER_BASIS)}",
-                )
-            if m["period"] is not None and squash(per) in squash(m["period"]):
-                c.fail(where, "rate-not-period", f"period {m['period']!r} holds the rate {per!r}")
-
-
 def check_metric_orgs(c: Checker) -> None:
     rows = load("metric-organisations.yaml", "metric_organisations")
     linked = set()
@@ -330,21 +293,6 @@ def check_names(c: Checker) -> None:
             c.fail(
                 f"{key[0]} {key[1]}", "display-name", "name has quotation marks but no display name"
             )
-    for r in data.get("fuller_names") or []:
-        where = f"names.yaml:fuller_names {r.get('id')}"
-        rec = c.records.get((r.get("resource"), r.get("id")))
-        if rec is None:
-            c.fail(where, "reference", "unknown organisation/initiative")
-        elif r.get("name") != rec["name"]:
-            c.fail(
-                where,
-                "name-as-curated",
-                f"name {r.get('name')!r} but the record has {rec['name']!r}",
-            )
-        if r.get("basis") != "curator_knowledge":
-            c.fail(
-                where, "curator-knowledge", "a fuller name must be marked basis: curator_knowledge"
-            )
     written = "".join(squash(t) for t in c.curated.sources.values())
     for key, rec in c.records.items():
         for form in [rec["name"], *rec["aliases"]]:
@@ -391,7 +339,6 @@ def iter_checks(c: Checker) -> Iterator[str]:
     people = check_people(c)
     places = check_places(c)
     check_roles(c)
-    check_metric_facets(c)
     check_metric_orgs(c)
     check_place_links(c, places)
     extra = {"people": people, "places": places}

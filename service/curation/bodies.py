@@ -233,7 +233,7 @@ class StrictJsonBody(AbstractDTO[Any]):
         result: Reference | Schema = schema_creator.for_field_definition(
             FieldDefinition.from_annotation(cls.body_type)
         )
-        for struct in (cls.body_type, SpanIn, RepairIn):
+        for struct in (cls.body_type, *nested_structs(cls.body_type)):
             registered = schema_creator.schema_registry.get_schema_for_field_definition(
                 FieldDefinition.from_annotation(struct)
             )
@@ -245,6 +245,27 @@ class StrictJsonBody(AbstractDTO[Any]):
 
     def decode_builtins(self, value: dict[str, Any]) -> Any:
         raise HTTPException(status_code=415, detail="The body must be JSON.")
+
+
+def nested_structs(struct: type[msgspec.Struct]) -> list[type[msgspec.Struct]]:
+    """The Struct types inside a body's fields (lists, optionals and dicts looked through):
+    their components are refined like the body's own."""
+    found: list[type[msgspec.Struct]] = []
+
+    def walk(info: msgspec.inspect.Type) -> None:
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.cls not in found:
+                found.append(info.cls)
+                for field in info.fields:
+                    walk(field.type)
+        elif isinstance(info, msgspec.inspect.UnionType):
+            for member in info.types:
+                walk(member)
+        elif isinstance(info, (msgspec.inspect.ListType, msgspec.inspect.DictType)):
+            walk(info.item_type if isinstance(info, msgspec.inspect.ListType) else info.value_type)
+
+    walk(msgspec.inspect.type_info(struct))
+    return found[1:]
 
 
 def strict_body(

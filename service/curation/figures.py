@@ -1,6 +1,6 @@
 """The figure rules of seed/FORMAT.md (section Rules, Figures), as pure functions over metric
-records: cumulative-cutoff, cumulative-marker, list-period, rate-not-period, unit-counts and
-note-agrees (quote-at-span is the metric's own write rule).
+records: cumulative-cutoff, cumulative-marker, list-period, rate-not-period, rate-per,
+unit-counts, normalised-unit and note-agrees (quote-at-span is the metric's own write rule).
 
 A metric record is either the write API's wire record (`span` `{start, end}`, `article`) or a
 loader/database row (`span_start`/`span_end`, `article_id`); `Figure.of` reads both. A rule
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.curation.rules import Context, Problems, squash
+from service.vocabulary import normalised_unit
 
 SENTENCE_END = "。；;！!？?"
 RATE_MARKERS = ("每", "人均", "亩均", "月均", "年均", "日均")
@@ -34,7 +35,9 @@ RULE_FIELDS = {
     "cumulative-marker": "cumulative",
     "list-period": "period",
     "rate-not-period": "period",
+    "rate-per": "per",
     "unit-counts": "unit",
+    "normalised-unit": "unit_normalised",
     "note-agrees": "notes",
 }
 RULES = tuple(RULE_FIELDS)
@@ -71,6 +74,11 @@ class Figure:
     qualifier: str | None
     notes: tuple[str, ...]
     null_reasons: Mapping[str, str]
+    quote: str = ""
+    unit_normalised: str | None = None
+    counted: str | None = None
+    per: str | None = None
+    per_basis: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> Figure:
@@ -92,6 +100,11 @@ class Figure:
             qualifier=record.get("qualifier"),
             notes=tuple(record.get("notes") or ()),
             null_reasons=record.get("null_reasons") or {},
+            quote=record.get("quote") or "",
+            unit_normalised=record.get("unit_normalised"),
+            counted=record.get("counted"),
+            per=record.get("per"),
+            per_basis=tuple(record.get("per_basis") or ()),
         )
 
     def field(self, name: str) -> Any:
@@ -165,15 +178,46 @@ def period_problems(figure: Figure) -> list[Problem]:
     period = figure.period or ""
     if period.startswith(RATE_MARKERS) or period in BARE_PERIODS:
         return [problem("rate-not-period", f"period {period!r} is a rate: `per`, not period")]
+    if figure.per and period and squash(figure.per) in squash(period):
+        return [problem("rate-not-period", f"period {period!r} holds the rate {figure.per!r}")]
+    return []
+
+
+def rate_problems(figure: Figure) -> list[Problem]:
+    """rate-per: a rate's marker is written in its quote and says what it is per."""
+    if figure.per is None:
+        if figure.per_basis:
+            return [problem("rate-per", "per_basis without `per` (the rate marker as written)")]
+        return []
+    if squash(figure.per) not in squash(figure.quote):
+        return [problem("rate-per", f"per {figure.per!r} does not occur in the quote")]
+    if not figure.per_basis:
+        return [problem("rate-per", f"per {figure.per!r} needs per_basis (what it is per)")]
     return []
 
 
 def unit_problems(figure: Figure) -> list[Problem]:
-    """unit-counts."""
+    """unit-counts and normalised-unit."""
     if figure.unit in PLACE_UNITS:
         return [
             problem("unit-counts", f"unit {figure.unit!r} is a place noun, not what is counted")
         ]
+    if figure.counted is None:
+        derived = normalised_unit(figure.unit)
+        if figure.unit_normalised not in (None, derived):
+            return [
+                problem(
+                    "normalised-unit",
+                    f"unit_normalised {figure.unit_normalised!r} does not follow from unit "
+                    f"{figure.unit!r} ({derived!r}; 名 and 人 -> 人, 个月 -> 月): omit it, or "
+                    "name the counted noun in `counted`",
+                )
+            ]
+        return []
+    if squash(figure.counted) not in squash(figure.quote):
+        return [problem("normalised-unit", f"counted {figure.counted!r} is not in the quote")]
+    if not figure.notes:
+        return [problem("normalised-unit", "a counted noun needs a note saying why")]
     return []
 
 
@@ -199,6 +243,7 @@ def figure_problems(figure: Figure, sentence: str) -> list[Problem]:
     return (
         cumulative_problems(figure, sentence)
         + period_problems(figure)
+        + rate_problems(figure)
         + unit_problems(figure)
         + note_problems(figure)
     )

@@ -342,6 +342,8 @@ async def patch(
     current = await _current(conn, resource, record_id)
     _check_if_match(current, if_match)
     base = FieldMap(resource.spec.table, write.in_type).in_view(current.row)
+    if write.patch_base is not None:
+        base = write.patch_base(base)
     wire = _with_defaults(_merge(base, wire_dict(body, drop_unset=True)), write.in_type)
     wire.pop("id", None)
     _text_check(resource, wire)

@@ -168,6 +168,8 @@ class Vocabularies(msgspec.Struct):
     qualifiers: list[QualifierDoc]
     period_kinds: list[CodeDoc]
     magnitudes: list[MagnitudeDoc]
+    # What a rate is per (a metric's `per_basis`).
+    per_bases: list[CodeDoc]
 
 
 class DatasetVersion(msgspec.Struct):
@@ -372,6 +374,7 @@ def vocabularies() -> Vocabularies:
         qualifiers=list(qualifiers.values()),
         period_kinds=[CodeDoc(c, label) for c, label in vocabulary.PERIOD_KINDS.items()],
         magnitudes=[MagnitudeDoc(m.written, m.code, m.factor) for m in vocabulary.MAGNITUDE_TERMS],
+        per_bases=[CodeDoc(c, label) for c, label in vocabulary.PER_BASES.items()],
     )
 
 

@@ -48,7 +48,9 @@ from service.resources.resource import Resource, SearchText, WriteSpec
 from service.vocabulary import (
     QUALIFIERS,
     UNITS,
+    PerBasis,
     UnitTerm,
+    normalised_unit,
     period_kind,
     qualifier_term,
     unit_term,
@@ -96,6 +98,21 @@ class MetricOut(msgspec.Struct):
     unit_label_en: Annotated[
         str | None, doc("English name of the unit (`yuan (renminbi)` …); null when `unit` is.")
     ]
+    unit_normalised: Annotated[
+        str | None,
+        doc(
+            "The unit the text counts in: `unit` with 名 and 人 -> 人 and 个月 -> 月; where no "
+            "classifier is written (or a place noun such as 县), the unit of the `counted` noun "
+            "(`9县(市、区)`: 个). Null when neither gives one."
+        ),
+    ]
+    counted: Annotated[
+        str | None,
+        doc(
+            "The counted noun as written, when the unit is not a classifier the text writes "
+            "(`县(市、区)`); the notes say why. Null when `unit` names what is counted."
+        ),
+    ]
     currency: Annotated[
         str | None,
         doc(
@@ -114,6 +131,21 @@ class MetricOut(msgspec.Struct):
     ]
     cumulative: Annotated[bool, doc("Stated as cumulative (累计).")]
     period: Annotated[str | None, doc("Period as written (上半年, 今年以来 …).")]
+    per: Annotated[
+        str | None,
+        doc(
+            "For a rate, its marker as written in the quote (每亩, 人均年, 亩均, 每个月, 年均, "
+            "单价 …); never part of `period`. Null when the figure is not a rate."
+        ),
+    ]
+    per_basis: Annotated[
+        list[PerBasis],
+        doc(
+            "What a rate is per (`person`, `household`, `mu`, `item`, `day`, `month`, `year`; "
+            "`vocabularies.per_bases` in `/v1/meta`): `[person, year]` for 人均年. Empty when "
+            "`per` is null."
+        ),
+    ]
     period_kind: Annotated[
         str | None,
         doc(
@@ -220,6 +252,15 @@ METRICS = list_spec(
             example="元",
             facet=True,
         ),
+        FilterField(
+            "unit_normalised",
+            str,
+            KEY_OPS,
+            "The unit the text counts in (名 and 人 -> 人, 个月 -> 月 …)",
+            column=c.unit_normalised,
+            example="人",
+            facet=True,
+        ),
         coded_field(
             "unit_code",
             c.unit,
@@ -302,6 +343,10 @@ class MetricIn(msgspec.Struct, forbid_unknown_fields=True):
     qualifier: Annotated[str, fits(Metric, "qualifier")] | None = None
     cumulative: bool = False
     period: Annotated[str, fits(Metric, "period")] | None = None
+    unit_normalised: Annotated[str, fits(Metric, "unit_normalised")] | None = None
+    counted: Annotated[str, fits(Metric, "counted", 1)] | None = None
+    per: Annotated[str, fits(Metric, "per", 1)] | None = None
+    per_basis: Annotated[list[PerBasis], msgspec.Meta(max_length=3)] = []
     region: Slug | None = None
     initiative: Slug | None = None
     organisation: Slug | None = None
@@ -350,16 +395,29 @@ def write_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
     return problems + figure_rules(record, ctx, record_id)  # seed/FORMAT.md Rules, Figures
 
 
-def _document(record: Wire, ctx: Context) -> dict[str, Any]:
+def _derived(record: Wire, ctx: Context) -> dict[str, Any]:
+    """The article's document, and the normalised unit: the curator's only with a counted
+    noun, else derived from `unit` (seed/FORMAT.md, normalised-unit)."""
     article = ctx.article_span(record["article"])
-    return {"document_id": article[0] if article is not None else None}
+    unit_normalised = (
+        record["unit_normalised"] if record["counted"] else normalised_unit(record["unit"])
+    )
+    return {
+        "document_id": article[0] if article is not None else None,
+        "unit_normalised": unit_normalised,
+    }
+
+
+def _patch_base(stored: Wire) -> Wire:
+    """A patch that changes `unit` re-derives `unit_normalised` unless a counted noun fixes it."""
+    return {**stored, "unit_normalised": None} if stored["counted"] is None else stored
 
 
 WRITE = WriteSpec(
     in_type=MetricIn,
     patch_type=patch_type(MetricIn, "MetricPatch"),
     kinds=METRIC_KINDS,
-    nullable=("subject_en", "unit", "period", "region"),
+    nullable=("subject_en", "unit", "unit_normalised", "period", "region"),
     required_text=("subject", "raw", "quote"),
     slug_field="subject",
     references={
@@ -370,7 +428,8 @@ WRITE = WriteSpec(
     },
     referrers=(("metric", "growth_of_id"),),
     rules=write_rules,
-    derived=_document,
+    derived=_derived,
+    patch_base=_patch_base,
 )
 
 

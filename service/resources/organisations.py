@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+from typing import Annotated, Any, Literal
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits
+from service.curation.rules import Context, Problems, Wire, unique_name_problems
 from service.listing.declare import detail_loader, list_spec
 from service.listing.spec import (
     TEXT_OPS,
     FilterField,
+    Row,
     SortKey,
     id_field,
     linked_field,
@@ -42,7 +45,7 @@ from service.resources.common import (
     mentions_of,
 )
 from service.resources.relations import SEEDS, TypedRelation, load_relations
-from service.resources.resource import Resource, SearchText, named_write
+from service.resources.resource import Resource, SearchText, WriteSpec, named_write
 
 ORGANISATION_KINDS = (
     "government",
@@ -62,10 +65,36 @@ ORGANISATION_KINDS = (
 ROLES = ("lead", "partner", "operator", "funder", "endorser", "participant")
 
 
+class FullerName(msgspec.Struct):
+    """A fuller or official name that the sources do not write (`中共丽水市委` for 市委): the
+    curator's knowledge, never the record's `name`, which stays as written."""
+
+    name: Annotated[str, doc("The fuller name.")]
+    basis: Annotated[
+        Literal["curator_knowledge"], doc("Where it comes from: the curator, not the text.")
+    ]
+    note: Annotated[str, doc("Why the curator reads it so.")]
+
+
+class FullerNameIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A fuller name the text does not write; `basis` is always `curator_knowledge`."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    basis: Literal["curator_knowledge"]
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
 class OrganisationOut(msgspec.Struct):
     id: RecordId
     name: NameAsWritten
     display_name: DisplayName
+    fuller_name: Annotated[
+        FullerName | None,
+        doc(
+            "A fuller name the text does not write, marked as curator knowledge (`q` finds it "
+            "too); null when the written name is already the full one."
+        ),
+    ]
     name_en: NameEn
     kind: Annotated[str, doc("Kind of organisation; see `enumerations.organisation_kinds`.")]
     region: RegionRef
@@ -94,6 +123,17 @@ class OrganisationDetail(OrganisationOut):
     mentions: MentionsOut
 
 
+def _fuller_name(row: Row) -> FullerName | None:
+    stored = row["fuller_name"]
+    return FullerName(**stored) if stored else None
+
+
+def fuller_name_text(row: Row) -> str:
+    """The fuller name, for search."""
+    stored: dict[str, Any] | None = row["fuller_name"]
+    return stored["name"] if stored else ""
+
+
 t = table_of(Organisation)
 c = t.c
 roles = table_of(InitiativeOrganisation)
@@ -104,7 +144,7 @@ ORGANISATIONS = list_spec(
     "organisations",
     OrganisationOut,
     t,
-    convert={"display_name": display_name},
+    convert={"display_name": display_name, "fuller_name": lambda row: _fuller_name(row)},
     filters=[
         id_field(c.id, "Organisation"),
         vocabulary_field("kind", c.kind, ORGANISATION_KINDS, "Kind of organisation", "bank"),
@@ -161,6 +201,7 @@ class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: Annotated[str, fits(Organisation, "kind")]
     id: Slug | None = None
     name_en: Annotated[str, fits(Organisation, "name_en")] | None = None
+    fuller_name: FullerNameIn | None = None
     region: Slug | None = None
     parent: Slug | None = None
     aliases: Aliases = []
@@ -168,8 +209,21 @@ class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
     null_reasons: NullReasons = {}
 
 
-WRITE = named_write(
-    "organisation", OrganisationIn, ORGANISATION_KINDS, ("name_en", "region", "parent")
+def _rules(record: Wire, ctx: Context, record_id: str) -> Problems:
+    """Unique names, and a fuller name that is not one the record already has (seed/FORMAT.md,
+    fuller-name: a name the text writes is the name or an alias)."""
+    problems = unique_name_problems("organisation", record, ctx, record_id)
+    fuller = record.get("fuller_name")
+    if fuller is not None and fuller["name"] in (record["name"], *record["aliases"]):
+        problems.append(("fuller_name", "the text writes it: it is the name or an alias"))
+    return problems
+
+
+WRITE: WriteSpec = dataclasses.replace(
+    named_write(
+        "organisation", OrganisationIn, ORGANISATION_KINDS, ("name_en", "region", "parent")
+    ),
+    rules=_rules,
 )
 
 
@@ -180,7 +234,7 @@ RESOURCE = Resource(
     description="Bodies, companies, banks and alliances named.",
     detail_summary="Get an organisation with its initiatives and mentions",
     example_id="tai-long-yin-hang-li-shui-fen-hang",
-    search=SearchText("name", ("name_en", "aliases"), derived=(display_name,)),
+    search=SearchText("name", ("name_en", "aliases"), derived=(display_name, fuller_name_text)),
     write=WRITE,
     seed=SEEDS,
 )

@@ -60,6 +60,9 @@ class WriteSpec:
     derived: Callable[[Wire, Context], dict[str, Any]] | None = None
     # A new record gets `position` after the last one with the same value of this column.
     position_in: str | None = None
+    # The stored record as a patch's base, where a field derived from others must be derived
+    # again unless the patch sends it (a metric's `unit_normalised`).
+    patch_base: Callable[[Wire], Wire] | None = None
 
 
 def named_write(

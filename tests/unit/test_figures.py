@@ -36,6 +36,7 @@ def figure(**changes: Any) -> Figure:
         "qualifier": None,
         "notes": [],
         "null_reasons": {},
+        "quote": "上半年,强村公司累计实现利润1.34亿元",
     }
     return Figure.of(record | changes)
 
@@ -66,6 +67,34 @@ SENTENCE = "上半年,强村公司累计实现利润1.34亿元,同比增长28%"
         ("rate-not-period", {"period": "上半年"}, {"period": "每年"}, SENTENCE),
         ("rate-not-period", {"period": "今年"}, {"period": "月"}, SENTENCE),
         ("unit-counts", {"unit": "个"}, {"unit": "县"}, SENTENCE),
+        (
+            "rate-per",
+            {"per": None, "per_basis": []},
+            {"per": "每亩", "per_basis": ["mu"]},
+            SENTENCE,
+        ),
+        ("rate-per", {"per": "上半年", "per_basis": ["year"]}, {"per": "上半年"}, SENTENCE),
+        ("rate-per", {"per_basis": []}, {"per_basis": ["year"]}, SENTENCE),
+        ("rate-not-period", {"per": "利润", "per_basis": ["item"]}, {"per": "上半年"}, SENTENCE),
+        ("normalised-unit", {"unit_normalised": "元"}, {"unit_normalised": "个"}, SENTENCE),
+        (
+            "normalised-unit",
+            {"unit": "名", "unit_normalised": "人"},
+            {"unit": "名", "unit_normalised": "名"},
+            SENTENCE,
+        ),
+        (
+            "normalised-unit",
+            {"counted": "强村公司", "unit_normalised": "家", "notes": ["counts companies"]},
+            {"counted": "强村公司", "unit_normalised": "家"},
+            SENTENCE,
+        ),
+        (
+            "normalised-unit",
+            {"counted": "强村公司", "notes": ["counts companies"]},
+            {"counted": "合作社", "notes": ["counts companies"]},
+            SENTENCE,
+        ),
         ("note-agrees", {"notes": ["raw is 1.34亿元"]}, {"notes": ["raw is 2亿元"]}, SENTENCE),
         ("note-agrees", {"notes": ["; unit 元"]}, {"notes": ["; unit 个"]}, SENTENCE),
     ],

@@ -1346,6 +1346,25 @@ export interface components {
             parameters: string[];
             type: string;
         };
+        /** FullerName */
+        FullerName: {
+            /**
+             * @description Where it comes from: the curator, not the text.
+             * @constant
+             */
+            basis: "curator_knowledge";
+            /** @description The fuller name. */
+            name: string;
+            /** @description Why the curator reads it so. */
+            note: string;
+        };
+        /** FullerNameIn */
+        FullerNameIn: {
+            /** @constant */
+            basis: "curator_knowledge";
+            name: string;
+            note: string;
+        };
         /** InitiativeDetail */
         InitiativeDetail: {
             /** @description Other names used for it in the sources. */
@@ -1637,6 +1656,7 @@ export interface components {
         /** MetricIn */
         MetricIn: {
             article: string;
+            counted?: string | null;
             /** @default false */
             cumulative: boolean;
             growth_of?: string | null;
@@ -1649,6 +1669,8 @@ export interface components {
                 [key: string]: string;
             };
             organisation?: string | null;
+            per?: string | null;
+            per_basis?: ("person" | "household" | "mu" | "item" | "day" | "month" | "year")[];
             period?: string | null;
             qualifier?: string | null;
             quote: string;
@@ -1658,6 +1680,7 @@ export interface components {
             subject: string;
             subject_en?: string | null;
             unit?: string | null;
+            unit_normalised?: string | null;
             /** @description Value in base units, exactly as the quantity parser reads `raw`: a JSON number or a string holding one (`"134000000"`); read exactly, never through a float. A value that is not finite, has more than 40 characters or differs from the parser is a 422. */
             value: number | string;
         };
@@ -1665,6 +1688,7 @@ export interface components {
          * MetricOut
          * @example {
          *       "article": "kua-shan-duo-lian-dang-jian-lian-meng",
+         *       "counted": null,
          *       "cumulative": true,
          *       "currency": "CNY",
          *       "document": "lishui-2022-08-page",
@@ -1675,6 +1699,8 @@ export interface components {
          *       "notes": [],
          *       "null_reasons": {},
          *       "organisation": null,
+         *       "per": null,
+         *       "per_basis": [],
          *       "period": "上半年",
          *       "period_kind": "half_year",
          *       "qualifier": null,
@@ -1691,12 +1717,15 @@ export interface components {
          *       "unit": "元",
          *       "unit_code": "yuan",
          *       "unit_label_en": "yuan (renminbi)",
+         *       "unit_normalised": "元",
          *       "value": 134000000
          *     }
          */
         MetricOut: {
             /** @description Article id the record comes from (`/v1/articles/{id}`). */
             article: string;
+            /** @description The counted noun as written, when the unit is not a classifier the text writes (`县(市、区)`); the notes say why. Null when `unit` names what is counted. */
+            counted: string | null;
             /** @description Stated as cumulative (累计). */
             cumulative: boolean;
             /** @description ISO 4217 currency of an amount of money (`CNY` for 元); null when the unit is not a currency. */
@@ -1731,6 +1760,10 @@ export interface components {
             };
             /** @description Organisation the figure is about (`/v1/organisations/{id}`). */
             organisation: string | null;
+            /** @description For a rate, its marker as written in the quote (每亩, 人均年, 亩均, 每个月, 年均, 单价 …); never part of `period`. Null when the figure is not a rate. */
+            per: string | null;
+            /** @description What a rate is per (`person`, `household`, `mu`, `item`, `day`, `month`, `year`; `vocabularies.per_bases` in `/v1/meta`): `[person, year]` for 人均年. Empty when `per` is null. */
+            per_basis: ("person" | "household" | "mu" | "item" | "day" | "month" | "year")[];
             /** @description Period as written (上半年, 今年以来 …). */
             period: string | null;
             /** @description Kind of `period` (`current`, `year_to_date`, `half_year`, `as_of_date` …; `vocabularies.period_kinds` in `/v1/meta`); null when `period` is. */
@@ -1763,6 +1796,8 @@ export interface components {
             unit_code: "yuan" | "us_dollar" | "euro" | "hong_kong_dollar" | "percent" | "percentage_point" | "fraction" | "multiple" | "person" | "person_time" | "item_time" | "household_time" | "household" | "item" | "establishment" | "institution" | "village" | "county" | "listed_item" | "piece" | "copy" | "line" | "kind" | "category" | "batch" | "occurrence" | "edition" | "phase" | "event" | "round" | "model" | "set" | "machine" | "vehicle" | "structure" | "building" | "sheet" | "handled_item" | "text" | "plant" | "tree" | "mu" | "hectare" | "square_metre" | "square_kilometre" | "cubic_metre" | "metre" | "kilometre" | "tonne" | "kilogram" | "gram" | "jin" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year" | "anniversary" | "year_of_age" | null;
             /** @description English name of the unit (`yuan (renminbi)` …); null when `unit` is. */
             unit_label_en: string | null;
+            /** @description The unit the text counts in: `unit` with 名 and 人 -> 人 and 个月 -> 月; where no classifier is written (or a place noun such as 县), the unit of the `counted` noun (`9县(市、区)`: 个). Null when neither gives one. */
+            unit_normalised: string | null;
             /** @description The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written), an exact JSON number printed from the stored decimal (`682`, `7380.44`): parse it as a decimal to keep every digit. Unit: the record's `unit`. */
             value: number;
         };
@@ -1773,6 +1808,8 @@ export interface components {
         MetricOutSparse: {
             /** @description Article id the record comes from (`/v1/articles/{id}`). */
             article?: string;
+            /** @description The counted noun as written, when the unit is not a classifier the text writes (`县(市、区)`); the notes say why. Null when `unit` names what is counted. */
+            counted?: string | null;
             /** @description Stated as cumulative (累计). */
             cumulative?: boolean;
             /** @description ISO 4217 currency of an amount of money (`CNY` for 元); null when the unit is not a currency. */
@@ -1807,6 +1844,10 @@ export interface components {
             };
             /** @description Organisation the figure is about (`/v1/organisations/{id}`). */
             organisation?: string | null;
+            /** @description For a rate, its marker as written in the quote (每亩, 人均年, 亩均, 每个月, 年均, 单价 …); never part of `period`. Null when the figure is not a rate. */
+            per?: string | null;
+            /** @description What a rate is per (`person`, `household`, `mu`, `item`, `day`, `month`, `year`; `vocabularies.per_bases` in `/v1/meta`): `[person, year]` for 人均年. Empty when `per` is null. */
+            per_basis?: ("person" | "household" | "mu" | "item" | "day" | "month" | "year")[];
             /** @description Period as written (上半年, 今年以来 …). */
             period?: string | null;
             /** @description Kind of `period` (`current`, `year_to_date`, `half_year`, `as_of_date` …; `vocabularies.period_kinds` in `/v1/meta`); null when `period` is. */
@@ -1839,6 +1880,8 @@ export interface components {
             unit_code?: "yuan" | "us_dollar" | "euro" | "hong_kong_dollar" | "percent" | "percentage_point" | "fraction" | "multiple" | "person" | "person_time" | "item_time" | "household_time" | "household" | "item" | "establishment" | "institution" | "village" | "county" | "listed_item" | "piece" | "copy" | "line" | "kind" | "category" | "batch" | "occurrence" | "edition" | "phase" | "event" | "round" | "model" | "set" | "machine" | "vehicle" | "structure" | "building" | "sheet" | "handled_item" | "text" | "plant" | "tree" | "mu" | "hectare" | "square_metre" | "square_kilometre" | "cubic_metre" | "metre" | "kilometre" | "tonne" | "kilogram" | "gram" | "jin" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year" | "anniversary" | "year_of_age" | null;
             /** @description English name of the unit (`yuan (renminbi)` …); null when `unit` is. */
             unit_label_en?: string | null;
+            /** @description The unit the text counts in: `unit` with 名 and 人 -> 人 and 个月 -> 月; where no classifier is written (or a place noun such as 县), the unit of the `counted` noun (`9县(市、区)`: 个). Null when neither gives one. */
+            unit_normalised?: string | null;
             /** @description The figure in base units (亿 = 1e8 and 万 = 1e4 applied; a percentage as written), an exact JSON number printed from the stored decimal (`682`, `7380.44`): parse it as a decimal to keep every digit. Unit: the record's `unit`. */
             value?: number;
         };
@@ -1855,6 +1898,7 @@ export interface components {
         /** MetricPatch */
         MetricPatch: {
             article?: string;
+            counted?: string | null;
             cumulative?: boolean;
             growth_of?: string | null;
             initiative?: string | null;
@@ -1865,6 +1909,8 @@ export interface components {
                 [key: string]: string | null;
             };
             organisation?: string | null;
+            per?: string | null;
+            per_basis?: ("person" | "household" | "mu" | "item" | "day" | "month" | "year")[];
             period?: string | null;
             qualifier?: string | null;
             quote?: string;
@@ -1874,6 +1920,7 @@ export interface components {
             subject?: string;
             subject_en?: string | null;
             unit?: string | null;
+            unit_normalised?: string | null;
             /** @description Value in base units, exactly as the quantity parser reads `raw`: a JSON number or a string holding one (`"134000000"`); read exactly, never through a float. A value that is not finite, has more than 40 characters or differs from the parser is a 422. */
             value?: number | string;
         };
@@ -1901,6 +1948,8 @@ export interface components {
                 parent?: components["schemas"]["OrganisationOut"] | null;
                 region?: components["schemas"]["RegionOut"] | null;
             };
+            /** @description A fuller name the text does not write, marked as curator knowledge (`q` finds it too); null when the written name is already the full one. */
+            fuller_name: components["schemas"]["FullerName"] | null;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Initiatives it takes part in, with its role. */
@@ -1943,6 +1992,8 @@ export interface components {
                 parent?: components["schemas"]["OrganisationOut"] | null;
                 region?: components["schemas"]["RegionOut"] | null;
             };
+            /** @description A fuller name the text does not write, marked as curator knowledge (`q` finds it too); null when the written name is already the full one. */
+            fuller_name?: components["schemas"]["FullerName"] | null;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /** @description Initiatives it takes part in, with its role. */
@@ -1974,6 +2025,7 @@ export interface components {
         /** OrganisationIn */
         OrganisationIn: {
             aliases?: string[];
+            fuller_name?: components["schemas"]["FullerNameIn"] | null;
             id?: string | null;
             /** @enum {string} */
             kind: "government" | "party" | "legislature" | "judiciary" | "company" | "bank" | "university" | "school" | "research_institute" | "media" | "alliance" | "social_organisation" | "other";
@@ -1993,6 +2045,7 @@ export interface components {
          *         "该行"
          *       ],
          *       "display_name": "泰隆银行丽水分行",
+         *       "fuller_name": null,
          *       "id": "tai-long-yin-hang-li-shui-fen-hang",
          *       "kind": "bank",
          *       "name": "泰隆银行丽水分行",
@@ -2015,6 +2068,8 @@ export interface components {
                 parent?: components["schemas"]["OrganisationOut"] | null;
                 region?: components["schemas"]["RegionOut"] | null;
             };
+            /** @description A fuller name the text does not write, marked as curator knowledge (`q` finds it too); null when the written name is already the full one. */
+            fuller_name: components["schemas"]["FullerName"] | null;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /**
@@ -2051,6 +2106,8 @@ export interface components {
                 parent?: components["schemas"]["OrganisationOut"] | null;
                 region?: components["schemas"]["RegionOut"] | null;
             };
+            /** @description A fuller name the text does not write, marked as curator knowledge (`q` finds it too); null when the written name is already the full one. */
+            fuller_name?: components["schemas"]["FullerName"] | null;
             /** @description Stable readable slug (pinyin); never reused. */
             id: string;
             /**
@@ -2086,6 +2143,7 @@ export interface components {
         /** OrganisationPatch */
         OrganisationPatch: {
             aliases?: string[];
+            fuller_name?: components["schemas"]["FullerNameIn"] | null;
             /** @enum {string} */
             kind?: "government" | "party" | "legislature" | "judiciary" | "company" | "bank" | "university" | "school" | "research_institute" | "media" | "alliance" | "social_organisation" | "other";
             name?: string;
@@ -2857,6 +2915,7 @@ export interface components {
         /** Vocabularies */
         Vocabularies: {
             magnitudes: components["schemas"]["MagnitudeDoc"][];
+            per_bases: components["schemas"]["CodeDoc"][];
             period_kinds: components["schemas"]["CodeDoc"][];
             qualifiers: components["schemas"]["QualifierDoc"][];
             units: components["schemas"]["UnitDoc"][];
@@ -4987,11 +5046,11 @@ export interface operations {
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "subject" | "subject_en" | "kind" | "value" | "unit" | "unit_code" | "unit_label_en" | "currency" | "raw" | "qualifier" | "qualifier_code" | "cumulative" | "period" | "period_kind" | "region" | "article" | "document" | "initiative" | "organisation" | "growth_of" | "quote" | "span" | "notes" | "null_reasons")[];
+                fields?: ("id" | "subject" | "subject_en" | "kind" | "value" | "unit" | "unit_code" | "unit_label_en" | "unit_normalised" | "counted" | "currency" | "raw" | "qualifier" | "qualifier_code" | "cumulative" | "period" | "per" | "per_basis" | "period_kind" | "region" | "article" | "document" | "initiative" | "organisation" | "growth_of" | "quote" | "span" | "notes" | "null_reasons")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "article" | "article.document" | "article.region" | "document" | "initiative" | "initiative.region" | "initiative.parent" | "organisation" | "organisation.region" | "organisation.parent" | "growth_of" | "growth_of.region" | "growth_of.article" | "growth_of.document" | "growth_of.initiative" | "growth_of.organisation" | "growth_of.growth_of")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
-                facet?: ("article" | "document" | "region" | "initiative" | "organisation" | "kind" | "unit" | "unit_code" | "qualifier" | "qualifier_code" | "cumulative" | "period")[];
+                facet?: ("article" | "document" | "region" | "initiative" | "organisation" | "kind" | "unit" | "unit_normalised" | "unit_code" | "qualifier" | "qualifier_code" | "cumulative" | "period")[];
                 /** @description Full-text search in Chinese (and Latin words/numbers). Every space-separated word must occur (at most 10 words); a Chinese word matches as a phrase, so 2-character words like 工坊 or 丽水 are found. Traditional and simplified characters match each other (麗水 finds 丽水), full-width letters and digits match half-width ones, and a Latin word also matches a name by its toneless pinyin (`lishui` finds 丽水). The list keeps its `sort` (default or given); for hits ranked by relevance use `/v1/search` (with `type=`). */
                 q?: string;
                 /** @description Metric id — is one of (comma-separated list). */
@@ -5058,6 +5117,14 @@ export interface operations {
                 unit__not?: string;
                 /** @description Base unit (元, 个, %, 亩 …) — is null (`true`) or not null (`false`). */
                 unit__isnull?: boolean;
+                /** @description The unit the text counts in (名 and 人 -> 人, 个月 -> 月 …) — equals. Example: `人`. */
+                unit_normalised?: string;
+                /** @description The unit the text counts in (名 and 人 -> 人, 个月 -> 月 …) — is one of (comma-separated list). Example: `人`. */
+                unit_normalised__in?: string[];
+                /** @description The unit the text counts in (名 and 人 -> 人, 个月 -> 月 …) — differs from (rows where the field is null are included). */
+                unit_normalised__not?: string;
+                /** @description The unit the text counts in (名 and 人 -> 人, 个月 -> 月 …) — is null (`true`) or not null (`false`). */
+                unit_normalised__isnull?: boolean;
                 /** @description Unit code (`yuan`, `item`, `percent` …; `vocabularies.units` in `/v1/meta`) — equals. Example: `yuan`. */
                 unit_code?: "yuan" | "us_dollar" | "euro" | "hong_kong_dollar" | "percent" | "percentage_point" | "fraction" | "multiple" | "person" | "person_time" | "item_time" | "household_time" | "household" | "item" | "establishment" | "institution" | "village" | "county" | "listed_item" | "piece" | "copy" | "line" | "kind" | "category" | "batch" | "occurrence" | "edition" | "phase" | "event" | "round" | "model" | "set" | "machine" | "vehicle" | "structure" | "building" | "sheet" | "handled_item" | "text" | "plant" | "tree" | "mu" | "hectare" | "square_metre" | "square_kilometre" | "cubic_metre" | "metre" | "kilometre" | "tonne" | "kilogram" | "gram" | "jin" | "second" | "minute" | "hour" | "day" | "week" | "month" | "year" | "anniversary" | "year_of_age";
                 /** @description Unit code (`yuan`, `item`, `percent` …; `vocabularies.units` in `/v1/meta`) — is one of (comma-separated list). Example: `yuan`. */
@@ -5391,7 +5458,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "subject" | "subject_en" | "kind" | "value" | "unit" | "unit_code" | "unit_label_en" | "currency" | "raw" | "qualifier" | "qualifier_code" | "cumulative" | "period" | "period_kind" | "region" | "article" | "document" | "initiative" | "organisation" | "growth_of" | "quote" | "span" | "notes" | "null_reasons")[];
+                fields?: ("id" | "subject" | "subject_en" | "kind" | "value" | "unit" | "unit_code" | "unit_label_en" | "unit_normalised" | "counted" | "currency" | "raw" | "qualifier" | "qualifier_code" | "cumulative" | "period" | "per" | "per_basis" | "period_kind" | "region" | "article" | "document" | "initiative" | "organisation" | "growth_of" | "quote" | "span" | "notes" | "null_reasons")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "article" | "article.document" | "article.region" | "document" | "initiative" | "initiative.region" | "initiative.parent" | "organisation" | "organisation.region" | "organisation.parent" | "growth_of" | "growth_of.region" | "growth_of.article" | "growth_of.document" | "growth_of.initiative" | "growth_of.organisation" | "growth_of.growth_of")[];
             };
@@ -6083,7 +6150,7 @@ export interface operations {
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "display_name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons")[];
+                fields?: ("id" | "name" | "display_name" | "fuller_name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
@@ -6419,7 +6486,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "display_name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "initiatives" | "relations" | "mentions")[];
+                fields?: ("id" | "name" | "display_name" | "fuller_name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "initiatives" | "relations" | "mentions")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
             };
