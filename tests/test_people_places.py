@@ -70,6 +70,21 @@ async def test_place_detail_lists_what_the_text_places_there(client: Client) -> 
         await get_json(client, f"/v1/{record['resource']}/{record['id']}")  # each one resolves
 
 
+@pytest.mark.parametrize("resource", ["metrics", "initiatives", "organisations"])
+async def test_place_filter_finds_what_the_text_places_there(client: Client, resource: str) -> None:
+    """`place=` on each linked resource is exactly the place's `records` of that resource, and
+    `place__not=` the rest."""
+    for place in await all_pages(client, "/v1/places"):
+        detail = await get_json(client, f"/v1/places/{place['id']}")
+        expected = {r["id"] for r in detail["records"] if r["resource"] == resource}
+        found = await all_pages(client, f"/v1/{resource}?place={place['id']}")
+        assert {r["id"] for r in found} == expected, place["id"]
+    everything = await all_pages(client, f"/v1/{resource}")
+    outside = await all_pages(client, f"/v1/{resource}?place__not=sun-keng-cun")
+    inside = await all_pages(client, f"/v1/{resource}?place=sun-keng-cun")
+    assert len(outside) + len(inside) == len(everything)
+
+
 async def test_recognitions_name_their_recipients(client: Client) -> None:
     body = await get_json(client, "/v1/recognitions?recipient=liu-dong-gong-xiao-gong-fu-che")
     assert {r["id"] for r in body["data"]} == {

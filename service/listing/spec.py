@@ -186,14 +186,21 @@ def region_field(column: ColumnElement[Any]) -> FilterField:
 
 
 def link_filter(
-    link_table: sa.Table, owner_fk: str, target_fk: str, owner_id: ColumnElement[Any]
+    link_table: sa.Table,
+    owner_fk: str,
+    target_fk: str,
+    owner_id: ColumnElement[Any],
+    **match: str,
 ) -> Builder:
-    """Filter owners by a many-to-many link: `organisation=X` on articles, for example."""
+    """Filter owners by a many-to-many link: `organisation=X` on articles, for example. `match`
+    narrows a link table shared by several resources (`resource="metrics"`)."""
 
     def build(op: Op, value: Any) -> ColumnElement[bool]:
         ids = list(value) if isinstance(value, tuple) else [value]
         linked = sa.exists().where(
-            link_table.c[owner_fk] == owner_id, link_table.c[target_fk].in_(ids)
+            link_table.c[owner_fk] == owner_id,
+            link_table.c[target_fk].in_(ids),
+            *(link_table.c[name] == wanted for name, wanted in match.items()),
         )
         return sa.not_(linked) if op == "not" else linked
 

@@ -43,6 +43,7 @@ from service.resources.common import (
     doc,
     mentions_of,
 )
+from service.resources.links import place_field
 from service.resources.organisations import ROLES, RoleLink
 from service.resources.resource import Resource, SearchText, named_write
 
@@ -112,6 +113,7 @@ INITIATIVES = list_spec(
         id_field(c.id, "Initiative"),
         vocabulary_field("kind", c.kind, INITIATIVE_KINDS, "Kind of initiative", "app"),
         region_field(c.region_id),
+        place_field("initiatives", c.id),
         parent_field(c.parent_id, "Parent initiative id", "gong-fu-gong-fang"),
         FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         linked_field(

@@ -11,6 +11,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.listing.spec import RELATION_OPS, FilterField, link_filter
+from service.models import PlaceLink, table_of
 from service.resources.common import doc
 
 
@@ -19,6 +21,21 @@ class RecordRef(msgspec.Struct):
 
     resource: Annotated[str, doc("Resource name (`initiatives`, `metrics` …).")]
     id: Annotated[str, doc("The record's id.")]
+
+
+def place_field(resource: str, owner_id: sa.ColumnElement[str]) -> FilterField:
+    """`place=X`: the records of `resource` the text places in place X (a village, town, park
+    …; `/v1/places`) — their `region` stays the county, so this is the finer filter."""
+    return FilterField(
+        "place",
+        str,
+        RELATION_OPS,
+        "Id of a place below county level that the text places it in (`/v1/places/{id}`)",
+        build=link_filter(
+            table_of(PlaceLink), "record_id", "place_id", owner_id, resource=resource
+        ),
+        example="xian-du-xiang",
+    )
 
 
 async def live_records(

@@ -44,6 +44,7 @@ from service.resources.common import (
     doc,
     span_of,
 )
+from service.resources.links import place_field
 from service.resources.resource import Resource, SearchText, WriteSpec
 from service.vocabulary import (
     QUALIFIERS,
@@ -223,6 +224,7 @@ METRICS = list_spec(
         FilterField("article", str, KEY_OPS, "Article id", column=c.article_id, facet=True),
         FilterField("document", str, KEY_OPS, "Document id", column=c.document_id, facet=True),
         region_field(c.region_id),
+        place_field("metrics", c.id),
         FilterField(
             "initiative",
             str,

@@ -44,6 +44,7 @@ from service.resources.common import (
     doc,
     mentions_of,
 )
+from service.resources.links import place_field
 from service.resources.relations import SEEDS, TypedRelation, load_relations
 from service.resources.resource import Resource, SearchText, WriteSpec, named_write
 
@@ -149,6 +150,7 @@ ORGANISATIONS = list_spec(
         id_field(c.id, "Organisation"),
         vocabulary_field("kind", c.kind, ORGANISATION_KINDS, "Kind of organisation", "bank"),
         region_field(c.region_id),
+        place_field("organisations", c.id),
         parent_field(c.parent_id, "Parent organisation id"),
         FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         FilterField("name_en", str, ("contains", "startswith"), "English name", column=c.name_en),

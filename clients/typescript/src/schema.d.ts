@@ -4039,6 +4039,12 @@ export interface operations {
                 region__not?: string;
                 /** @description Region id; matches the region and every region inside it — is null (`true`) or not null (`false`). */
                 region__isnull?: boolean;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — equals. Example: `xian-du-xiang`. */
+                place?: string;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — is one of (comma-separated list). Example: `xian-du-xiang`. */
+                place__in?: string[];
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — differs from (rows where the field is null are included). */
+                place__not?: string;
                 /** @description Parent initiative id — equals. Example: `gong-fu-gong-fang`. */
                 parent?: string;
                 /** @description Parent initiative id — is one of (comma-separated list). Example: `gong-fu-gong-fang`. */
@@ -5079,6 +5085,12 @@ export interface operations {
                 region__not?: string;
                 /** @description Region id; matches the region and every region inside it — is null (`true`) or not null (`false`). */
                 region__isnull?: boolean;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — equals. Example: `xian-du-xiang`. */
+                place?: string;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — is one of (comma-separated list). Example: `xian-du-xiang`. */
+                place__in?: string[];
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — differs from (rows where the field is null are included). */
+                place__not?: string;
                 /** @description Initiative id — equals. Example: `gong-fu-gong-fang`. */
                 initiative?: string;
                 /** @description Initiative id — is one of (comma-separated list). Example: `gong-fu-gong-fang`. */
@@ -6173,6 +6185,12 @@ export interface operations {
                 region__not?: string;
                 /** @description Region id; matches the region and every region inside it — is null (`true`) or not null (`false`). */
                 region__isnull?: boolean;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — equals. Example: `xian-du-xiang`. */
+                place?: string;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — is one of (comma-separated list). Example: `xian-du-xiang`. */
+                place__in?: string[];
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — differs from (rows where the field is null are included). */
+                place__not?: string;
                 /** @description Parent organisation id — equals. */
                 parent?: string;
                 /** @description Parent organisation id — is one of (comma-separated list). */
