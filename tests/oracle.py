@@ -222,6 +222,7 @@ class Oracle:
             )
             for r in recognitions["recognitions"]
         ]
+        self._load_place_links(pending)
         roles = self.role_rows.setdefault("organisation_relation_roles", set())
         for name, key in (
             ("organisation-roles.yaml", "organisation_roles"),
@@ -230,6 +231,17 @@ class Oracle:
             for r in yaml.safe_load((pending / name).read_text(encoding="utf-8"))[key]:
                 target = r["target"]["id"] if "target" in r else r["metric"]
                 roles.add((r["organisation"], target, r["role"]))
+
+    def _load_place_links(self, pending: Path) -> None:
+        """`place`: the places the text puts a metric, initiative or organisation in."""
+        placed: dict[tuple[str, str], set[str]] = {}
+        links = yaml.safe_load((pending / "place-links.yaml").read_text(encoding="utf-8"))
+        for link in links["place_links"]:
+            subject = link["subject"]
+            placed.setdefault((subject["resource"], subject["id"]), set()).add(link["place"])
+        for name in ("metrics", "initiatives", "organisations"):
+            for record in self.resources[name]:
+                record.links["place"] = frozenset(placed.get((name, record.id), set()))
 
     def _load_page(self, page: Mapping[str, Any]) -> None:
         doc = page["document"]
@@ -279,6 +291,10 @@ class Oracle:
                         "value": _decimal(m.get("value")),
                         "unit": m.get("unit"),
                         "unit_code": UNIT_CODES.get(m.get("unit") or ""),
+                        # seed/FORMAT.md normalised-unit: the curator's with a counted noun.
+                        "unit_normalised": m.get("unit_normalised")
+                        if m.get("counted")
+                        else {"名": "人", "个月": "月"}.get(m.get("unit"), m.get("unit")),
                         "raw": m["raw"],
                         "qualifier": m.get("qualifier"),
                         "qualifier_code": QUALIFIER_CODES.get(m.get("qualifier") or ""),
