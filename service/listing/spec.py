@@ -13,12 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-MAX_IN_VALUES = 100
-MAX_SORT_KEYS = 4
-MAX_VALUE_LENGTH = 200
-MAX_FACET_VALUES = 50
 EXPORT_BATCH = 500
 
 Op = Literal["eq", "in", "not", "gt", "gte", "lt", "lte", "contains", "startswith", "isnull"]
