@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from service.models import Dataset, Document, dataset_tables, table_of
+from service.typenames import type_name
 
 PACKAGE_NAME = "lishui-common-prosperity"
 INTERNAL_COLUMNS = frozenset({"revision", "deleted_at", "curator_edited"})
@@ -128,15 +129,7 @@ def _field_type(table: sa.Table, column: sa.Column[Any]) -> str:
         python = column.type.python_type
     except NotImplementedError:
         return "string"
-    if python is bool:
-        return "boolean"
-    if python is int:
-        return "integer"
-    if python in (Decimal, float):
-        return "number"
-    if python is datetime:
-        return "datetime"
-    return "string"
+    return "datetime" if python is datetime else type_name(python)
 
 
 def table_schema(table: sa.Table) -> dict[str, Any]:
