@@ -27,7 +27,6 @@ from service.listing.spec import (
     TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
     linked_field,
     region_field,
     role_field,
@@ -150,7 +149,6 @@ ARTICLES = list_spec(
     convert=CONVERT,
     load_extras=load_contributors,
     filters=[
-        id_field(c.id, "Article"),
         FilterField(
             "document",
             str,

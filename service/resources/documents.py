@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.listing.declare import list_spec
 from service.listing.rows import Row, row_mapper
-from service.listing.spec import FilterField, SortKey, id_field
+from service.listing.spec import FilterField, SortKey
 from service.models import Document, table_of
 from service.resources.common import NotesOut, NullReasonsOut, RecordId, Span, doc
 from service.resources.resource import Resource
@@ -70,7 +70,6 @@ DOCUMENTS = list_spec(
     columns=SUMMARY_COLUMNS,
     convert=CONVERT,
     filters=[
-        id_field(c.id, "Document"),
         FilterField(
             "date_estimate",
             str,

@@ -15,7 +15,6 @@ from service.listing.spec import (
     TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
     linked_field,
     parent_field,
     region_field,
@@ -109,7 +108,6 @@ INITIATIVES = list_spec(
     convert={"display_name": display_name},
     load_extras=load_organisations,
     filters=[
-        id_field(c.id, "Initiative"),
         vocabulary_field("kind", c.kind, INITIATIVE_KINDS, "Kind of initiative", "app"),
         region_field(c.region_id),
         parent_field(c.parent_id, "Parent initiative id", "gong-fu-gong-fang"),

@@ -14,7 +14,6 @@ from service.listing.spec import (
     TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
     linked_field,
     parent_field,
     region_field,
@@ -106,7 +105,6 @@ ORGANISATIONS = list_spec(
     t,
     convert={"display_name": display_name},
     filters=[
-        id_field(c.id, "Organisation"),
         vocabulary_field("kind", c.kind, ORGANISATION_KINDS, "Kind of organisation", "bank"),
         region_field(c.region_id),
         parent_field(c.parent_id, "Parent organisation id"),

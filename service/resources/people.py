@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.listing.declare import detail_loader, list_spec
-from service.listing.spec import REQUIRED_TEXT_OPS, FilterField, SortKey, id_field, linked_field
+from service.listing.spec import REQUIRED_TEXT_OPS, FilterField, SortKey, linked_field
 from service.models import Organisation, Person, PersonMention, PersonOrganisation, table_of
 from service.resources.common import (
     AliasesOut,
@@ -79,7 +79,6 @@ PEOPLE = list_spec(
     t,
     load_extras=load_organisations,
     filters=[
-        id_field(c.id, "Person"),
         FilterField(
             "name", str, REQUIRED_TEXT_OPS, "Name as written", column=c.name, example="胡显平"
         ),

@@ -16,7 +16,6 @@ from service.listing.spec import (
     REQUIRED_TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
     linked_field,
     parent_field,
     region_field,
@@ -97,7 +96,6 @@ PLACES = list_spec(
     PlaceOut,
     t,
     filters=[
-        id_field(c.id, "Place"),
         vocabulary_field("kind", c.kind, PLACE_KINDS, "Kind of place", "village"),
         region_field(c.region_id),
         parent_field(c.parent_id, "Enclosing place id", "zhang-xi-xiang"),

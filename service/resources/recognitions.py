@@ -18,7 +18,6 @@ from service.listing.spec import (
     REQUIRED_TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
     link_filter,
     linked_field,
     vocabulary_field,
@@ -100,7 +99,6 @@ RECOGNITIONS = list_spec(
     t,
     load_extras=load_recipients,
     filters=[
-        id_field(c.id, "Recognition"),
         vocabulary_field("kind", c.kind, RECOGNITION_KINDS, "Kind of recognition", "typical_case"),
         vocabulary_field("level", c.level, LEVELS, "Level", "national"),
         FilterField(
