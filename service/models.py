@@ -7,6 +7,7 @@ character span (`span_start`, `span_end`: Python str indices into the document t
 
 from __future__ import annotations
 
+import types
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -98,6 +99,12 @@ def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Any:
     )
 
 
+def _live_index(name: str, *columns: str) -> sa.Index:
+    """A partial index of the live rows (`deleted_at IS NULL`) that covers `deleted_at` too."""
+    live = sa.text("deleted_at IS NULL")
+    return sa.Index(name, *columns, "deleted_at", sqlite_where=live, postgresql_where=live)
+
+
 def table_of(model: type[SQLModel]) -> sa.Table:
     """The Core table behind a SQLModel class (SQLModel does not type `__table__`)."""
     table = model.__table__  # type: ignore[attr-defined]
@@ -118,6 +125,45 @@ def in_dataset(model: Model) -> Model:
 def dataset_tables() -> list[sa.Table]:
     """The curated dataset's tables, parents before children."""
     return [t for t in SQLModel.metadata.sorted_tables if t.info.get("dataset")]
+
+
+def _dataset_link(name: str, doc: str, **columns: tuple[type[Any], Any]) -> type[SQLModel]:
+    """The model of a link table in the dataset, from its columns in order (`column=(type,
+    Field(...))`): one declaration for each family of same-shaped link tables below."""
+
+    def body(namespace: dict[str, Any]) -> None:
+        namespace.update({"__module__": __name__, "__doc__": doc, "__tablename__": name})
+        namespace["__annotations__"] = {column: kind for column, (kind, _) in columns.items()}
+        namespace.update({column: field for column, (_, field) in columns.items()})
+
+    class_name = "".join(part.title() for part in name.split("_"))
+    return in_dataset(types.new_class(class_name, (SQLModel,), {"table": True}, body))
+
+
+def _named_in_article(target: str, doc: str) -> type[SQLModel]:
+    """`article_<target>`: a record an article names, with the quoted first mention."""
+    return _dataset_link(
+        f"article_{target}",
+        doc,
+        article_id=(str, _key_fk("article.id")),
+        **{f"{target}_id": (str, _key_fk(f"{target}.id", index=True))},
+        quote=(str, Field(sa_type=text_type(300))),
+        span_start=(int, Field()),
+        span_end=(int, Field()),
+    )
+
+
+def _mentions(owner: str, quote: sa.types.TypeEngine[str]) -> type[SQLModel]:
+    """`<owner>_mention`: every place an article names the record, keyed by where it starts."""
+    return _dataset_link(
+        f"{owner}_mention",
+        f"Every place an article names the {owner}: the verbatim quote and its span.",
+        **{f"{owner}_id": (str, _key_fk(f"{owner}.id"))},
+        article_id=(str, _key_fk("article.id", index=True)),
+        span_start=(int, Field(primary_key=True)),
+        span_end=(int, Field()),
+        quote=(str, Field(sa_type=quote)),
+    )
 
 
 class Dataset(SQLModel, table=True):
@@ -242,30 +288,14 @@ class InitiativeOrganisation(SQLModel, table=True):
     role: str = Field(primary_key=True, sa_type=text_type(20), index=True)
 
 
-@in_dataset
-class ArticleOrganisation(SQLModel, table=True):
-    """An organisation named in an article, with the quoted first mention."""
-
-    __tablename__ = "article_organisation"
-
-    article_id: str = _key_fk("article.id")
-    organisation_id: str = _key_fk("organisation.id", index=True)
-    quote: str = Field(sa_type=text_type(300))
-    span_start: int
-    span_end: int
+ArticleOrganisation = _named_in_article(
+    "organisation", "An organisation named in an article, with the quoted first mention."
+)
 
 
-@in_dataset
-class ArticleInitiative(SQLModel, table=True):
-    """An initiative named in an article, with the quoted first mention."""
-
-    __tablename__ = "article_initiative"
-
-    article_id: str = _key_fk("article.id")
-    initiative_id: str = _key_fk("initiative.id", index=True)
-    quote: str = Field(sa_type=text_type(300))
-    span_start: int
-    span_end: int
+ArticleInitiative = _named_in_article(
+    "initiative", "An initiative named in an article, with the quoted first mention."
+)
 
 
 @in_dataset
@@ -301,25 +331,8 @@ class Metric(SQLModel, table=True):
         sa.Index("ix_metric_value_id", "value", "id"),
         # Covering partial indexes for live rows (every list filters deleted_at IS NULL):
         # without them counts read the whole table (migration 0004, measured by make bench).
-        sa.Index(
-            "ix_metric_live_document_position",
-            "document_id",
-            "span_start",
-            "id",
-            "deleted_at",
-            sqlite_where=sa.text("deleted_at IS NULL"),
-            postgresql_where=sa.text("deleted_at IS NULL"),
-        ),
-        sa.Index(
-            "ix_metric_live_unit_value_region",
-            "unit",
-            "value",
-            "region_id",
-            "id",
-            "deleted_at",
-            sqlite_where=sa.text("deleted_at IS NULL"),
-            postgresql_where=sa.text("deleted_at IS NULL"),
-        ),
+        _live_index("ix_metric_live_document_position", "document_id", "span_start", "id"),
+        _live_index("ix_metric_live_unit_value_region", "unit", "value", "region_id", "id"),
     )
 
 
@@ -349,17 +362,7 @@ class PersonOrganisation(SQLModel, table=True):
     title: str | None = Field(default=None, sa_type=text_type(60))
 
 
-@in_dataset
-class PersonMention(SQLModel, table=True):
-    """Every place an article names the person: the verbatim quote and its span."""
-
-    __tablename__ = "person_mention"
-
-    person_id: str = _key_fk("person.id")
-    article_id: str = _key_fk("article.id", index=True)
-    span_start: int = Field(primary_key=True)
-    span_end: int
-    quote: str = Field(sa_type=text_type(300))
+PersonMention = _mentions("person", text_type(300))
 
 
 @in_dataset
@@ -376,17 +379,7 @@ class Place(SQLModel, table=True):
     null_reasons: dict[str, str] = _json({})
 
 
-@in_dataset
-class PlaceMention(SQLModel, table=True):
-    """Every place an article names the place: the verbatim quote and its span."""
-
-    __tablename__ = "place_mention"
-
-    place_id: str = _key_fk("place.id")
-    article_id: str = _key_fk("article.id", index=True)
-    span_start: int = Field(primary_key=True)
-    span_end: int
-    quote: str = Field(sa_type=text_type(300))
+PlaceMention = _mentions("place", text_type(300))
 
 
 @in_dataset
@@ -433,17 +426,7 @@ class RecognitionRecipient(SQLModel, table=True):
     record_id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH), index=True)
 
 
-@in_dataset
-class RecognitionMention(SQLModel, table=True):
-    """Every place an article names the recognition: the verbatim quote and its span."""
-
-    __tablename__ = "recognition_mention"
-
-    recognition_id: str = _key_fk("recognition.id")
-    article_id: str = _key_fk("article.id", index=True)
-    span_start: int = Field(primary_key=True)
-    span_end: int
-    quote: str = Field(sa_type=sa.Text)
+RecognitionMention = _mentions("recognition", sa.Text())
 
 
 @in_dataset
