@@ -45,9 +45,7 @@ from service.models import (
 )
 from service.resources.common import (
     Mention,
-    NotesOut,
-    NullReasonsOut,
-    RecordId,
+    RecordOut,
     RegionRef,
     Span,
     doc,
@@ -75,8 +73,7 @@ class Repair(msgspec.Struct):
     note: str
 
 
-class ArticleOut(msgspec.Struct):
-    id: RecordId
+class ArticleOut(RecordOut):
     document: Annotated[str, doc("Source document id (`/v1/documents/{id}` has the full text).")]
     position: Annotated[int, doc("Order of the item on its page (0 = first).")]
     kind: Annotated[str, doc("Kind of item; see `enumerations.article_kinds`.")]
@@ -99,11 +96,9 @@ class ArticleOut(msgspec.Struct):
     repairs: Annotated[
         list[Repair], doc("Layout repairs applied to the body text (the source is untouched).")
     ]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class ArticleDetail(ArticleOut):
+class ArticleDetail(ArticleOut, kw_only=True):
     """An article with the organisations and initiatives it names, each with its quote."""
 
     organisations: Annotated[

@@ -101,6 +101,20 @@ NullReasonsOut = Annotated[dict[str, str], doc("Why each null field is null: fie
 MentionsOut = Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
 
 
+class Identified(msgspec.Struct):
+    id: RecordId
+
+
+class RecordOut(Identified, kw_only=True):
+    # A curated record's wire form: `id` first, the curator's `notes` and `null_reasons` last
+    # (keyword-only fields follow every field a subclass declares). A subclass that adds
+    # fields to a record already built, as a detail does, declares them `kw_only=True` too.
+    # No docstring: a subclass without its own would show this one in the OpenAPI document.
+
+    notes: NotesOut
+    null_reasons: NullReasonsOut
+
+
 class QuotedMention(msgspec.Struct, forbid_unknown_fields=True):
     """A mention as curated in the seed files: the article, the quote and its `[start, end]`
     span in the document (checked by the loader against the document text)."""

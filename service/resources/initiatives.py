@@ -34,9 +34,7 @@ from service.resources.common import (
     MentionsOut,
     NameAsWritten,
     NameEn,
-    NotesOut,
-    NullReasonsOut,
-    RecordId,
+    RecordOut,
     RegionRef,
     display_name,
     doc,
@@ -60,8 +58,7 @@ INITIATIVE_KINDS = (
 )
 
 
-class InitiativeOut(msgspec.Struct):
-    id: RecordId
+class InitiativeOut(RecordOut):
     name: NameAsWritten
     display_name: DisplayName
     name_en: NameEn
@@ -71,11 +68,9 @@ class InitiativeOut(msgspec.Struct):
     parent: Annotated[str | None, doc("Id of the initiative this one belongs to.")]
     aliases: AliasesOut
     organisations: Annotated[list[RoleLink], doc("Organisations involved, with their role.")]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class InitiativeDetail(InitiativeOut):
+class InitiativeDetail(InitiativeOut, kw_only=True):
     """An initiative with every article mention (quote + span)."""
 
     mentions: MentionsOut

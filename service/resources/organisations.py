@@ -32,9 +32,7 @@ from service.resources.common import (
     MentionsOut,
     NameAsWritten,
     NameEn,
-    NotesOut,
-    NullReasonsOut,
-    RecordId,
+    RecordOut,
     RegionRef,
     display_name,
     doc,
@@ -61,8 +59,7 @@ ORGANISATION_KINDS = (
 ROLES = ("lead", "partner", "operator", "funder", "endorser", "participant")
 
 
-class OrganisationOut(msgspec.Struct):
-    id: RecordId
+class OrganisationOut(RecordOut):
     name: NameAsWritten
     display_name: DisplayName
     name_en: NameEn
@@ -70,8 +67,6 @@ class OrganisationOut(msgspec.Struct):
     region: RegionRef
     parent: Annotated[str | None, doc("Id of the parent organisation.")]
     aliases: AliasesOut
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
 class RoleLink(msgspec.Struct):
@@ -82,7 +77,7 @@ class RoleLink(msgspec.Struct):
     role: str
 
 
-class OrganisationDetail(OrganisationOut):
+class OrganisationDetail(OrganisationOut, kw_only=True):
     """An organisation with its initiatives and every article mention (quote + span)."""
 
     initiatives: Annotated[list[RoleLink], doc("Initiatives it takes part in, with its role.")]

@@ -17,10 +17,8 @@ from service.resources.common import (
     AliasesOut,
     MentionsOut,
     NameAsWritten,
-    NotesOut,
-    NullReasonsOut,
     QuotedMention,
-    RecordId,
+    RecordOut,
     doc,
     mentions_of,
 )
@@ -35,19 +33,16 @@ class PersonRole(msgspec.Struct):
     title: Annotated[str | None, doc("Title as written (教授, 负责人 …); null when none.")]
 
 
-class PersonOut(msgspec.Struct):
+class PersonOut(RecordOut):
     """A person named in the articles."""
 
-    id: RecordId
     name: NameAsWritten
     aliases: AliasesOut
     titles: Annotated[list[str], doc("Titles and offices as written (县委常委, 教授 …).")]
     organisations: Annotated[list[PersonRole], doc("Organisations, each with the title there.")]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class PersonDetail(PersonOut):
+class PersonDetail(PersonOut, kw_only=True):
     """A person with every mention (quote + span)."""
 
     mentions: MentionsOut

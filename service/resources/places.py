@@ -26,10 +26,8 @@ from service.resources.common import (
     AliasesOut,
     MentionsOut,
     NameAsWritten,
-    NotesOut,
-    NullReasonsOut,
     QuotedMention,
-    RecordId,
+    RecordOut,
     RegionRef,
     Span,
     doc,
@@ -56,17 +54,14 @@ LinkedResource = Literal["metrics", "initiatives", "organisations"]
 NO_PARENT = "The text names no enclosing place below county level."
 
 
-class PlaceOut(msgspec.Struct):
+class PlaceOut(RecordOut):
     """A place below county level; `region` is the county-level region it lies in."""
 
-    id: RecordId
     name: NameAsWritten
     kind: Annotated[str, doc("Kind of place; see `enumerations.place_kinds`.")]
     region: RegionRef
     parent: Annotated[str | None, doc("Id of the enclosing place, where the text names one.")]
     aliases: AliasesOut
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
 class PlacedRecord(msgspec.Struct):
@@ -79,7 +74,7 @@ class PlacedRecord(msgspec.Struct):
     span: Span
 
 
-class PlaceDetail(PlaceOut):
+class PlaceDetail(PlaceOut, kw_only=True):
     """A place with every mention and the records the text places in it."""
 
     mentions: MentionsOut

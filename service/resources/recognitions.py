@@ -25,10 +25,8 @@ from service.listing.spec import (
 from service.models import Recognition, RecognitionMention, RecognitionRecipient, table_of
 from service.resources.common import (
     MentionsOut,
-    NotesOut,
-    NullReasonsOut,
     QuotedMention,
-    RecordId,
+    RecordOut,
     doc,
     mentions_of,
 )
@@ -54,10 +52,9 @@ LEVELS: tuple[str, ...] = typing.get_args(Level)
 RecipientResource = Literal["initiatives", "organisations", "places", "regions", "people"]
 
 
-class RecognitionOut(msgspec.Struct):
+class RecognitionOut(RecordOut):
     """A recognition as the text states it: what, how high, who received it, who gave it, when."""
 
-    id: RecordId
     what: Annotated[str, doc("The recognition as written (全国县域流通六大典型案例 …).")]
     kind: Annotated[str, doc("Kind of recognition; see `enumerations.recognition_kinds`.")]
     level: Annotated[str, doc("Level: international, national, provincial or municipal.")]
@@ -66,11 +63,9 @@ class RecognitionOut(msgspec.Struct):
     ]
     awarded: Annotated[str | None, doc("When it was given, as far as the text says (a year).")]
     recipients: Annotated[list[RecordRef], doc("The records that received it.")]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class RecognitionDetail(RecognitionOut):
+class RecognitionDetail(RecognitionOut, kw_only=True):
     """A recognition with every mention (quote + span)."""
 
     mentions: MentionsOut
