@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits
 from service.listing.declare import detail_loader, list_spec
@@ -21,13 +18,7 @@ from service.listing.spec import (
     role_field,
     vocabulary_field,
 )
-from service.models import (
-    ArticleInitiative,
-    Initiative,
-    InitiativeOrganisation,
-    Organisation,
-    table_of,
-)
+from service.models import ArticleInitiative, Initiative, table_of
 from service.resources.common import (
     AliasesOut,
     DisplayName,
@@ -40,8 +31,8 @@ from service.resources.common import (
     doc,
     mentions_of,
 )
-from service.resources.organisations import ROLES, RoleLink
 from service.resources.resource import Resource, SearchText, named_write
+from service.resources.roles import ROLES, RoleLink, organisations_of, roles
 
 INITIATIVE_KINDS = (
     "alliance",
@@ -78,22 +69,7 @@ class InitiativeDetail(InitiativeOut, kw_only=True):
 
 t = table_of(Initiative)
 c = t.c
-roles = table_of(InitiativeOrganisation)
 mentions = table_of(ArticleInitiative)
-
-
-async def load_organisations(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
-    organisation = table_of(Organisation)
-    stmt = (
-        sa.select(roles.c.initiative_id, organisation.c.id, organisation.c.name, roles.c.role)
-        .join(organisation, organisation.c.id == roles.c.organisation_id)
-        .where(roles.c.initiative_id.in_(ids), organisation.c.deleted_at.is_(None))
-        .order_by(roles.c.initiative_id, organisation.c.id, roles.c.role)
-    )
-    grouped: dict[str, list[RoleLink]] = defaultdict(list)
-    for row in (await conn.execute(stmt)).mappings():
-        grouped[row["initiative_id"]].append(RoleLink(row["id"], row["name"], row["role"]))
-    return {key: {"organisations": value} for key, value in grouped.items()}
 
 
 INITIATIVES = list_spec(
@@ -101,7 +77,7 @@ INITIATIVES = list_spec(
     InitiativeOut,
     t,
     convert={"display_name": display_name},
-    load_extras=load_organisations,
+    load_extras=organisations_of,
     filters=[
         vocabulary_field("kind", c.kind, INITIATIVE_KINDS, "Kind of initiative", "app"),
         region_field(c.region_id),

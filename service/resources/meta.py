@@ -34,16 +34,13 @@ from service.models import (
 from service.resources.articles import ARTICLE_KINDS, ARTICLES, CONTRIBUTOR_ROLES
 from service.resources.initiatives import INITIATIVE_KINDS, INITIATIVES
 from service.resources.metrics import METRIC_KINDS
-from service.resources.organisations import (
-    ORGANISATION_KINDS,
-    ORGANISATIONS,
-    ROLES,
-)
+from service.resources.organisations import ORGANISATION_KINDS, ORGANISATIONS
 from service.resources.places import PLACE_KINDS, PLACES
 from service.resources.recognitions import LEVELS, RECOGNITION_KINDS, RECOGNITIONS
 from service.resources.regions import REGION_LEVELS, REGIONS
 from service.resources.registry import RESOURCES
 from service.resources.relations import RELATION_ROLES, relations
+from service.resources.roles import ROLES
 from service.typenames import type_name
 from service.web.errors import COMMON_ERRORS
 from service.web.wire import to_plain_json

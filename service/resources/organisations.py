@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits
 from service.listing.declare import detail_loader, list_spec
@@ -19,13 +17,7 @@ from service.listing.spec import (
     region_field,
     vocabulary_field,
 )
-from service.models import (
-    ArticleOrganisation,
-    Initiative,
-    InitiativeOrganisation,
-    Organisation,
-    table_of,
-)
+from service.models import ArticleOrganisation, Organisation, table_of
 from service.resources.common import (
     AliasesOut,
     DisplayName,
@@ -40,6 +32,7 @@ from service.resources.common import (
 )
 from service.resources.relations import SEEDS, TypedRelation, load_relations
 from service.resources.resource import Resource, SearchText, named_write
+from service.resources.roles import RoleLink, initiatives_of, roles
 
 ORGANISATION_KINDS = (
     "government",
@@ -56,7 +49,6 @@ ORGANISATION_KINDS = (
     "social_organisation",
     "other",
 )
-ROLES = ("lead", "partner", "operator", "funder", "endorser", "participant")
 
 
 class OrganisationOut(RecordOut):
@@ -67,14 +59,6 @@ class OrganisationOut(RecordOut):
     region: RegionRef
     parent: Annotated[str | None, doc("Id of the parent organisation.")]
     aliases: AliasesOut
-
-
-class RoleLink(msgspec.Struct):
-    """A link between an initiative and an organisation, with the organisation's role."""
-
-    id: str
-    name: str
-    role: str
 
 
 class OrganisationDetail(OrganisationOut, kw_only=True):
@@ -90,7 +74,6 @@ class OrganisationDetail(OrganisationOut, kw_only=True):
 
 t = table_of(Organisation)
 c = t.c
-roles = table_of(InitiativeOrganisation)
 mentions = table_of(ArticleOrganisation)
 
 
@@ -124,21 +107,10 @@ ORGANISATIONS = list_spec(
 )
 
 
-async def load_roles(conn: AsyncConnection, organisation_id: str) -> list[RoleLink]:
-    initiative = table_of(Initiative)
-    rows = await conn.execute(
-        sa.select(initiative.c.id, initiative.c.name, roles.c.role)
-        .join(initiative, initiative.c.id == roles.c.initiative_id)
-        .where(roles.c.organisation_id == organisation_id, initiative.c.deleted_at.is_(None))
-        .order_by(initiative.c.id, roles.c.role)
-    )
-    return [RoleLink(r.id, r.name, r.role) for r in rows]
-
-
 load_detail = detail_loader(
     ORGANISATIONS,
     OrganisationDetail,
-    initiatives=lambda conn, organisation_id, _item: load_roles(conn, organisation_id),
+    initiatives=lambda conn, organisation_id, _item: initiatives_of(conn, organisation_id),
     relations=load_relations,
     mentions=mentions_of(mentions, "organisation_id"),
 )
