@@ -227,6 +227,23 @@ def parent_field(
     )
 
 
+def kind_region_parent(
+    columns: sa.ColumnCollection[str, Any],
+    noun: str,
+    kinds: tuple[str, ...],
+    kind_example: str,
+    parent: str,
+    parent_example: str | None = None,
+) -> list[FilterField]:
+    """The filters of a record with a `kind`, a `region` and a `parent` of its own kind
+    (organisations, initiatives, places)."""
+    return [
+        vocabulary_field("kind", columns.kind, kinds, f"Kind of {noun}", kind_example),
+        region_field(columns.region_id),
+        parent_field(columns.parent_id, parent, parent_example),
+    ]
+
+
 def linked_field(
     name: str,
     description: str,

@@ -4,34 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
-
-from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits
-from service.listing.declare import detail_loader, list_spec
-from service.listing.spec import (
-    TEXT_OPS,
-    FilterField,
-    SortKey,
-    linked_field,
-    parent_field,
-    region_field,
-    role_field,
-    vocabulary_field,
-)
+from service.curation.bodies import Long, Slug, fits
+from service.listing.declare import detail_loader
+from service.listing.spec import linked_field, role_field
 from service.models import ArticleInitiative, Initiative, table_of
-from service.resources.common import (
-    AliasesOut,
-    DisplayName,
-    MentionsOut,
-    NameAsWritten,
-    NameEn,
-    RecordOut,
-    RegionRef,
-    display_name,
-    doc,
-    mentions_of,
-)
-from service.resources.resource import Resource, SearchText, named_write
+from service.resources.common import AliasesOut, MentionsOut, RegionRef, doc, mentions_of
+from service.resources.named import NamedIn, NamedOut, named_list_spec, named_search
+from service.resources.resource import Resource, named_write
 from service.resources.roles import ROLES, RoleLink, organisations_of, roles
 
 INITIATIVE_KINDS = (
@@ -49,10 +28,7 @@ INITIATIVE_KINDS = (
 )
 
 
-class InitiativeOut(RecordOut):
-    name: NameAsWritten
-    display_name: DisplayName
-    name_en: NameEn
+class InitiativeOut(NamedOut):
     kind: Annotated[str, doc("Kind of initiative; see `enumerations.initiative_kinds`.")]
     summary: Annotated[str | None, doc("One-line curator summary.")]
     region: RegionRef
@@ -72,17 +48,16 @@ c = t.c
 mentions = table_of(ArticleInitiative)
 
 
-INITIATIVES = list_spec(
+INITIATIVES = named_list_spec(
     "initiatives",
     InitiativeOut,
     t,
-    convert={"display_name": display_name},
+    kinds=INITIATIVE_KINDS,
+    kind_example="app",
+    parent="Parent initiative id",
+    parent_example="gong-fu-gong-fang",
     load_extras=organisations_of,
     filters=[
-        vocabulary_field("kind", c.kind, INITIATIVE_KINDS, "Kind of initiative", "app"),
-        region_field(c.region_id),
-        parent_field(c.parent_id, "Parent initiative id", "gong-fu-gong-fang"),
-        FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         linked_field(
             "organisation", "Has this organisation in any role", roles, "initiative_id", c.id
         ),
@@ -96,12 +71,6 @@ INITIATIVES = list_spec(
         ),
         linked_field("article", "Named in this article", mentions, "initiative_id", c.id),
     ],
-    sort_keys=[
-        SortKey("name", c.name, str),
-        SortKey("kind", c.kind, str),
-    ],
-    searchable=True,
-    default_sort="name",
 )
 
 
@@ -113,7 +82,7 @@ load_detail = detail_loader(
 # ---------------------------------------------------------------- writes
 
 
-class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
+class InitiativeIn(NamedIn):
     """A new initiative. Omit `id` to derive it from the name (pinyin slug)."""
 
     name: Annotated[str, fits(Initiative, "name", 1)]
@@ -121,11 +90,6 @@ class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
     id: Slug | None = None
     name_en: Annotated[str, fits(Initiative, "name_en")] | None = None
     summary: Long | None = None
-    region: Slug | None = None
-    parent: Slug | None = None
-    aliases: Aliases = []
-    notes: Notes = []
-    null_reasons: NullReasons = {}
 
 
 WRITE = named_write(
@@ -140,6 +104,6 @@ RESOURCE = Resource(
     description="Programmes, brands, apps and projects the articles name.",
     detail_summary="Get an initiative with its mentions",
     example_id="liu-dong-gong-xiao-gong-fu-che",
-    search=SearchText("name", ("name_en", "aliases", "summary"), derived=(display_name,)),
+    search=named_search("summary"),
     write=WRITE,
 )

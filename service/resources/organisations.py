@@ -4,34 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
-
-from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits
-from service.listing.declare import detail_loader, list_spec
-from service.listing.spec import (
-    TEXT_OPS,
-    FilterField,
-    SortKey,
-    linked_field,
-    parent_field,
-    region_field,
-    vocabulary_field,
-)
+from service.curation.bodies import Slug, fits
+from service.listing.declare import detail_loader
+from service.listing.spec import FilterField, linked_field
 from service.models import ArticleOrganisation, Organisation, table_of
-from service.resources.common import (
-    AliasesOut,
-    DisplayName,
-    MentionsOut,
-    NameAsWritten,
-    NameEn,
-    RecordOut,
-    RegionRef,
-    display_name,
-    doc,
-    mentions_of,
-)
+from service.resources.common import AliasesOut, MentionsOut, RegionRef, doc, mentions_of
+from service.resources.named import NamedIn, NamedOut, named_list_spec, named_search
 from service.resources.relations import SEEDS, TypedRelation, load_relations
-from service.resources.resource import Resource, SearchText, named_write
+from service.resources.resource import Resource, named_write
 from service.resources.roles import RoleLink, initiatives_of, roles
 
 ORGANISATION_KINDS = (
@@ -51,10 +31,7 @@ ORGANISATION_KINDS = (
 )
 
 
-class OrganisationOut(RecordOut):
-    name: NameAsWritten
-    display_name: DisplayName
-    name_en: NameEn
+class OrganisationOut(NamedOut):
     kind: Annotated[str, doc("Kind of organisation; see `enumerations.organisation_kinds`.")]
     region: RegionRef
     parent: Annotated[str | None, doc("Id of the parent organisation.")]
@@ -77,16 +54,14 @@ c = t.c
 mentions = table_of(ArticleOrganisation)
 
 
-ORGANISATIONS = list_spec(
+ORGANISATIONS = named_list_spec(
     "organisations",
     OrganisationOut,
     t,
-    convert={"display_name": display_name},
+    kinds=ORGANISATION_KINDS,
+    kind_example="bank",
+    parent="Parent organisation id",
     filters=[
-        vocabulary_field("kind", c.kind, ORGANISATION_KINDS, "Kind of organisation", "bank"),
-        region_field(c.region_id),
-        parent_field(c.parent_id, "Parent organisation id"),
-        FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         FilterField("name_en", str, ("contains", "startswith"), "English name", column=c.name_en),
         linked_field("article", "Named in this article", mentions, "organisation_id", c.id),
         linked_field(
@@ -98,12 +73,6 @@ ORGANISATIONS = list_spec(
             example="gong-fu-gong-fang",
         ),
     ],
-    sort_keys=[
-        SortKey("name", c.name, str),
-        SortKey("kind", c.kind, str),
-    ],
-    searchable=True,
-    default_sort="name",
 )
 
 
@@ -119,18 +88,13 @@ load_detail = detail_loader(
 # ---------------------------------------------------------------- writes
 
 
-class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
+class OrganisationIn(NamedIn):
     """A new organisation. Omit `id` to derive it from the name (pinyin slug)."""
 
     name: Annotated[str, fits(Organisation, "name", 1)]
     kind: Annotated[str, fits(Organisation, "kind")]
     id: Slug | None = None
     name_en: Annotated[str, fits(Organisation, "name_en")] | None = None
-    region: Slug | None = None
-    parent: Slug | None = None
-    aliases: Aliases = []
-    notes: Notes = []
-    null_reasons: NullReasons = {}
 
 
 WRITE = named_write(
@@ -145,7 +109,7 @@ RESOURCE = Resource(
     description="Bodies, companies, banks and alliances named.",
     detail_summary="Get an organisation with its initiatives and mentions",
     example_id="tai-long-yin-hang-li-shui-fen-hang",
-    search=SearchText("name", ("name_en", "aliases"), derived=(display_name,)),
+    search=named_search(),
     write=WRITE,
     seed=SEEDS,
 )

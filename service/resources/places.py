@@ -16,10 +16,8 @@ from service.listing.spec import (
     REQUIRED_TEXT_OPS,
     FilterField,
     SortKey,
+    kind_region_parent,
     linked_field,
-    parent_field,
-    region_field,
-    vocabulary_field,
 )
 from service.models import Place, PlaceLink, PlaceMention, table_of
 from service.resources.common import (
@@ -91,9 +89,9 @@ PLACES = list_spec(
     PlaceOut,
     t,
     filters=[
-        vocabulary_field("kind", c.kind, PLACE_KINDS, "Kind of place", "village"),
-        region_field(c.region_id),
-        parent_field(c.parent_id, "Enclosing place id", "zhang-xi-xiang"),
+        *kind_region_parent(
+            c, "place", PLACE_KINDS, "village", "Enclosing place id", "zhang-xi-xiang"
+        ),
         FilterField(
             "name", str, REQUIRED_TEXT_OPS, "Name as written", column=c.name, example="力溪村"
         ),
