@@ -132,3 +132,7 @@ class QuotedMention(msgspec.Struct, forbid_unknown_fields=True):
             "span_start": self.span[0],
             "span_end": self.span[1],
         }
+
+
+# A seeded record's mentions: at least one, or the text never names it.
+QuotedMentions = Annotated[list[QuotedMention], msgspec.Meta(min_length=1)]

@@ -17,7 +17,7 @@ from service.resources.common import (
     AliasesOut,
     MentionsOut,
     NameAsWritten,
-    QuotedMention,
+    QuotedMentions,
     RecordOut,
     doc,
     mentions_of,
@@ -107,7 +107,7 @@ class Affiliation(msgspec.Struct, forbid_unknown_fields=True):
 class PersonRecord(msgspec.Struct, forbid_unknown_fields=True):
     id: str
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    mentions: Annotated[list[QuotedMention], msgspec.Meta(min_length=1)]
+    mentions: QuotedMentions
     aliases: list[str] = []
     titles: list[str] = []
     organisations: list[Affiliation] = []

@@ -25,6 +25,7 @@ from service.resources.common import (
     MentionsOut,
     NameAsWritten,
     QuotedMention,
+    QuotedMentions,
     RecordOut,
     RegionRef,
     Span,
@@ -140,7 +141,7 @@ class PlaceRecord(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
     kind: PlaceKind
     region: str
-    mentions: Annotated[list[QuotedMention], msgspec.Meta(min_length=1)]
+    mentions: QuotedMentions
     parent: str | None = None
     aliases: list[str] = []
     not_mentions: list[NotAMention] = []

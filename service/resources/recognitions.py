@@ -25,7 +25,7 @@ from service.listing.spec import (
 from service.models import Recognition, RecognitionMention, RecognitionRecipient, table_of
 from service.resources.common import (
     MentionsOut,
-    QuotedMention,
+    QuotedMentions,
     RecordOut,
     doc,
     mentions_of,
@@ -148,7 +148,7 @@ class RecognitionRecord(msgspec.Struct, forbid_unknown_fields=True):
     kind: RecognitionKind
     level: Level
     recipients: Annotated[list[Recipient], msgspec.Meta(min_length=1)]
-    mentions: Annotated[list[QuotedMention], msgspec.Meta(min_length=1)]
+    mentions: QuotedMentions
     awarder: Awarder | None = None
     awarder_null_reason: str | None = None
     when: str | None = None
