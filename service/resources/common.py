@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 import sqlalchemy as sa
@@ -113,6 +113,24 @@ class RecordOut(Identified, kw_only=True):
 
     notes: NotesOut
     null_reasons: NullReasonsOut
+
+
+Item = TypeVar("Item", bound=msgspec.Struct)
+
+
+def with_mentions(item_type: type[Item], doc: str) -> type[Item]:
+    """`<Item>Detail`, for a resource whose detail is its list item and every article mention:
+    `mentions` comes last (keyword-only, after `notes` and `null_reasons`)."""
+    name = item_type.__name__.removesuffix("Out") + "Detail"
+    detail = msgspec.defstruct(
+        name,
+        [("mentions", MentionsOut)],
+        bases=(item_type,),
+        kw_only=True,
+        module=item_type.__module__,
+        namespace={"__doc__": doc},
+    )
+    return cast(type[Item], detail)
 
 
 class QuotedMention(msgspec.Struct, forbid_unknown_fields=True):

@@ -8,7 +8,7 @@ from service.curation.bodies import Long, Slug, fits
 from service.listing.declare import detail_loader
 from service.listing.spec import linked_field, role_field
 from service.models import ArticleInitiative, Initiative, table_of
-from service.resources.common import AliasesOut, MentionsOut, RegionRef, doc, mentions_of
+from service.resources.common import AliasesOut, RegionRef, doc, mentions_of, with_mentions
 from service.resources.named import NamedIn, NamedOut, named_list_spec, named_search
 from service.resources.resource import Resource, named_write
 from service.resources.roles import ROLES, RoleLink, organisations_of, roles
@@ -37,10 +37,9 @@ class InitiativeOut(NamedOut):
     organisations: Annotated[list[RoleLink], doc("Organisations involved, with their role.")]
 
 
-class InitiativeDetail(InitiativeOut, kw_only=True):
-    """An initiative with every article mention (quote + span)."""
-
-    mentions: MentionsOut
+InitiativeDetail = with_mentions(
+    InitiativeOut, "An initiative with every article mention (quote + span)."
+)
 
 
 t = table_of(Initiative)

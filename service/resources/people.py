@@ -15,12 +15,12 @@ from service.listing.spec import REQUIRED_TEXT_OPS, FilterField, SortKey, linked
 from service.models import Organisation, Person, PersonMention, PersonOrganisation, table_of
 from service.resources.common import (
     AliasesOut,
-    MentionsOut,
     NameAsWritten,
     QuotedMentions,
     RecordOut,
     doc,
     mentions_of,
+    with_mentions,
 )
 from service.resources.resource import Resource, Rows, SearchText, SeedSource
 
@@ -42,10 +42,7 @@ class PersonOut(RecordOut):
     organisations: Annotated[list[PersonRole], doc("Organisations, each with the title there.")]
 
 
-class PersonDetail(PersonOut, kw_only=True):
-    """A person with every mention (quote + span)."""
-
-    mentions: MentionsOut
+PersonDetail = with_mentions(PersonOut, "A person with every mention (quote + span).")
 
 
 t = table_of(Person)

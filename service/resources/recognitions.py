@@ -24,11 +24,11 @@ from service.listing.spec import (
 )
 from service.models import Recognition, RecognitionMention, RecognitionRecipient, table_of
 from service.resources.common import (
-    MentionsOut,
     QuotedMentions,
     RecordOut,
     doc,
     mentions_of,
+    with_mentions,
 )
 from service.resources.links import RecordRef, live_records
 from service.resources.resource import Resource, Rows, SearchText, SeedSource
@@ -65,10 +65,9 @@ class RecognitionOut(RecordOut):
     recipients: Annotated[list[RecordRef], doc("The records that received it.")]
 
 
-class RecognitionDetail(RecognitionOut, kw_only=True):
-    """A recognition with every mention (quote + span)."""
-
-    mentions: MentionsOut
+RecognitionDetail = with_mentions(
+    RecognitionOut, "A recognition with every mention (quote + span)."
+)
 
 
 t = table_of(Recognition)
