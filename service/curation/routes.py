@@ -68,11 +68,7 @@ async def _post(
     if key is None:
         return _respond(resource, await _run(request, operation), status)
     body = await request.body()
-    claim = Claim(
-        request.state.curator.key_id,
-        key,
-        idempotency.fingerprint(request.method, request.url.path, body),
-    )
+    claim = Claim.of(request.state.curator.key_id, key, request.method, request.url.path, body)
     engine = request.app.state.engine
     if (found := await idempotency.lookup(engine, claim)) is not None:
         return _answer(found, replayed=True)
