@@ -33,7 +33,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import SQLModel
 
 from service.models import Dataset, Document, dataset_tables, table_of
 from service.typenames import type_name
@@ -117,7 +116,7 @@ async def read_rows(conn: AsyncConnection) -> dict[str, list[dict[str, Any]]]:
 
 def _json_kind(table: sa.Table, column: sa.Column[Any]) -> str:
     """`array` or `object`, from the SQLModel annotation of a JSON column."""
-    model = next(m for m in SQLModel.__subclasses__() if getattr(m, "__table__", None) is table)
+    model = table.info["model"]
     annotation = model.model_fields[column.name].annotation
     return "array" if typing.get_origin(annotation) is list else "object"
 
