@@ -102,14 +102,16 @@ MentionsOut = Annotated[list[Mention], doc("Every article mention, each with its
 
 
 class Identified(msgspec.Struct):
+    """A wire record's first field, its id."""
+
     id: RecordId
 
 
 class RecordOut(Identified, kw_only=True):
-    # A curated record's wire form: `id` first, the curator's `notes` and `null_reasons` last
-    # (keyword-only fields follow every field a subclass declares). A subclass that adds
-    # fields to a record already built, as a detail does, declares them `kw_only=True` too.
-    # No docstring: a subclass without its own would show this one in the OpenAPI document.
+    """A curated record's wire form: `id` first, the curator's `notes` and `null_reasons` last
+    (keyword-only fields follow every field a subclass declares). A subclass that adds fields
+    to a record already built, as a detail does, declares them `kw_only=True` too. (A Struct's
+    description in the OpenAPI document is its own `__doc__`, never a base's.)"""
 
     notes: NotesOut
     null_reasons: NullReasonsOut

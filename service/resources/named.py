@@ -19,7 +19,7 @@ Item = TypeVar("Item", bound=msgspec.Struct)
 
 
 class NamedOut(RecordOut):
-    # After `id`: the name as written, for display, and in English (no docstring, see RecordOut).
+    """After `id`: the name as written, for display, and in English."""
 
     name: NameAsWritten
     display_name: DisplayName
@@ -27,7 +27,7 @@ class NamedOut(RecordOut):
 
 
 class NamedIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    # What a new named record may give after its own fields (keyword-only fields come last).
+    """What a new named record may give after its own fields (keyword-only fields come last)."""
 
     region: Slug | None = None
     parent: Slug | None = None
