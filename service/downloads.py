@@ -33,9 +33,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import SQLModel
 
 from service.models import Dataset, Document, dataset_tables, table_of
+from service.typenames import type_name
 
 PACKAGE_NAME = "lishui-common-prosperity"
 INTERNAL_COLUMNS = frozenset({"revision", "deleted_at", "curator_edited"})
@@ -116,7 +116,7 @@ async def read_rows(conn: AsyncConnection) -> dict[str, list[dict[str, Any]]]:
 
 def _json_kind(table: sa.Table, column: sa.Column[Any]) -> str:
     """`array` or `object`, from the SQLModel annotation of a JSON column."""
-    model = next(m for m in SQLModel.__subclasses__() if getattr(m, "__table__", None) is table)
+    model = table.info["model"]
     annotation = model.model_fields[column.name].annotation
     return "array" if typing.get_origin(annotation) is list else "object"
 
@@ -128,15 +128,7 @@ def _field_type(table: sa.Table, column: sa.Column[Any]) -> str:
         python = column.type.python_type
     except NotImplementedError:
         return "string"
-    if python is bool:
-        return "boolean"
-    if python is int:
-        return "integer"
-    if python in (Decimal, float):
-        return "number"
-    if python is datetime:
-        return "datetime"
-    return "string"
+    return "datetime" if python is datetime else type_name(python)
 
 
 def table_schema(table: sa.Table) -> dict[str, Any]:

@@ -7,12 +7,15 @@ character span (`span_start`, `span_end`: Python str indices into the document t
 
 from __future__ import annotations
 
+import re
+import types
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 # Named constraints so Alembic batch mode (SQLite) can drop and recreate them.
@@ -98,6 +101,27 @@ def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Any:
     )
 
 
+def _live_index(name: str, *columns: str) -> sa.Index:
+    """A partial index of the live rows (`deleted_at IS NULL`) that covers `deleted_at` too."""
+    live = sa.text("deleted_at IS NULL")
+    return sa.Index(name, *columns, "deleted_at", sqlite_where=live, postgresql_where=live)
+
+
+class TableModel(SQLModel):
+    """Base of every table: named after its class in snake case (`PersonOrganisation` is
+    `person_organisation`) unless it says otherwise."""
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
+class Record(TableModel):
+    """Base of a curated record's table: its id, the readable slug, comes first."""
+
+    id: str = _id()
+
+
 def table_of(model: type[SQLModel]) -> sa.Table:
     """The Core table behind a SQLModel class (SQLModel does not type `__table__`)."""
     table = model.__table__  # type: ignore[attr-defined]
@@ -112,6 +136,7 @@ def in_dataset(model: Model) -> Model:
     """Marks a table as part of the curated dataset: the seed loader fills and syncs it, the
     bulk downloads publish it (`dataset_tables`)."""
     table_of(model).info["dataset"] = True
+    table_of(model).info["model"] = model
     return model
 
 
@@ -120,7 +145,68 @@ def dataset_tables() -> list[sa.Table]:
     return [t for t in SQLModel.metadata.sorted_tables if t.info.get("dataset")]
 
 
-class Dataset(SQLModel, table=True):
+def _dataset_model(table: str, doc: str, /, **columns: tuple[Any, Any]) -> type[SQLModel]:
+    """The model of a dataset table, from its columns in order (`column=(type, Field(...))`):
+    one declaration for each family of same-shaped tables below."""
+
+    def body(namespace: dict[str, Any]) -> None:
+        namespace.update({"__module__": __name__, "__doc__": doc})
+        namespace["__annotations__"] = {column: kind for column, (kind, _) in columns.items()}
+        namespace.update({column: field for column, (_, field) in columns.items()})
+
+    class_name = "".join(part.title() for part in table.split("_"))
+    return in_dataset(types.new_class(class_name, (TableModel,), {"table": True}, body))
+
+
+def _named_in_article(target: str, doc: str) -> type[SQLModel]:
+    """`article_<target>`: a record an article names, with the quoted first mention."""
+    return _dataset_model(
+        f"article_{target}",
+        doc,
+        article_id=(str, _key_fk("article.id")),
+        **{f"{target}_id": (str, _key_fk(f"{target}.id", index=True))},
+        quote=(str, Field(sa_type=text_type(300))),
+        span_start=(int, Field()),
+        span_end=(int, Field()),
+    )
+
+
+def _mentions(owner: str, quote: sa.types.TypeEngine[str]) -> type[SQLModel]:
+    """`<owner>_mention`: every place an article names the record, keyed by where it starts."""
+    return _dataset_model(
+        f"{owner}_mention",
+        f"Every place an article names the {owner}: the verbatim quote and its span.",
+        **{f"{owner}_id": (str, _key_fk(f"{owner}.id"))},
+        article_id=(str, _key_fk("article.id", index=True)),
+        span_start=(int, Field(primary_key=True)),
+        span_end=(int, Field()),
+        quote=(str, Field(sa_type=quote)),
+    )
+
+
+def _named_record(table: str, doc: str, /, **own: tuple[Any, Any]) -> type[SQLModel]:
+    """A record known by its unique name (organisations, initiatives), with its `own` columns
+    after `kind`; curators write it through the API, hence the lifecycle columns."""
+    return _dataset_model(
+        table,
+        doc,
+        id=(str, _id()),
+        name=(str, Field(sa_type=text_type(120), unique=True)),
+        name_en=(str | None, Field(default=None, sa_type=text_type(200))),
+        kind=(str, Field(sa_type=text_type(30), index=True)),
+        **own,
+        region_id=(str | None, _fk("region.id")),
+        parent_id=(str | None, _fk(f"{table}.id")),
+        aliases=(list[str], _json([])),
+        notes=(list[str], _json([])),
+        null_reasons=(dict[str, str], _json({})),
+        revision=(int, _revision()),
+        deleted_at=(datetime | None, _deleted_at()),
+        curator_edited=(bool, _curator_edited()),
+    )
+
+
+class Dataset(TableModel, table=True):
     """One row: which version of the curated data is loaded (drives ETags and caches)."""
 
     id: int = Field(default=1, primary_key=True)
@@ -130,8 +216,7 @@ class Dataset(SQLModel, table=True):
 
 
 @in_dataset
-class Region(SQLModel, table=True):
-    id: str = _id()
+class Region(Record, table=True):
     name: str = Field(sa_type=text_type(60), index=True)
     name_en: str = Field(sa_type=text_type(120))
     level: str = Field(sa_type=text_type(30), index=True)
@@ -142,8 +227,7 @@ class Region(SQLModel, table=True):
 
 
 @in_dataset
-class Document(SQLModel, table=True):
-    id: str = _id()
+class Document(Record, table=True):
     source: str = Field(sa_type=text_type(200), unique=True)
     title: str | None = Field(default=None, sa_type=text_type(200))
     publisher: str | None = Field(default=None, sa_type=text_type(200))
@@ -158,14 +242,12 @@ class Document(SQLModel, table=True):
 
 
 @in_dataset
-class Contributor(SQLModel, table=True):
-    id: str = _id()
+class Contributor(Record, table=True):
     name: str = Field(sa_type=text_type(40), index=True)
 
 
 @in_dataset
-class Article(SQLModel, table=True):
-    id: str = _id()
+class Article(Record, table=True):
     document_id: str = _fk("document.id", nullable=False)
     position: int = Field(index=True)
     kind: str = Field(sa_type=text_type(20), index=True)
@@ -190,9 +272,7 @@ class Article(SQLModel, table=True):
 
 
 @in_dataset
-class ArticleContributor(SQLModel, table=True):
-    __tablename__ = "article_contributor"
-
+class ArticleContributor(TableModel, table=True):
     article_id: str = _key_fk("article.id")
     contributor_id: str = _key_fk("contributor.id", index=True)
     role: str = Field(primary_key=True, sa_type=text_type(20), index=True)
@@ -200,79 +280,40 @@ class ArticleContributor(SQLModel, table=True):
     position: int
 
 
-@in_dataset
-class Organisation(SQLModel, table=True):
-    id: str = _id()
-    name: str = Field(sa_type=text_type(120), unique=True)
-    name_en: str | None = Field(default=None, sa_type=text_type(200))
-    kind: str = Field(sa_type=text_type(30), index=True)
-    region_id: str | None = _fk("region.id")
-    parent_id: str | None = _fk("organisation.id")
+Organisation = _named_record(
+    "organisation",
+    "A body the sources name: government, party, company, bank, alliance …",
     # {name, basis: curator_knowledge, note}: a fuller name the text does not write (0010).
-    fuller_name: dict[str, str] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
-    aliases: list[str] = _json([])
-    notes: list[str] = _json([])
-    null_reasons: dict[str, str] = _json({})
-    revision: int = _revision()
-    deleted_at: datetime | None = _deleted_at()
-    curator_edited: bool = _curator_edited()
+    fuller_name=(dict[str, str] | None, Field(default=None, sa_type=sa.JSON, nullable=True)),
+)
+
+
+Initiative = _named_record(
+    "initiative",
+    "A programme, brand, app or project the sources name.",
+    summary=(str | None, Field(default=None, sa_type=sa.Text)),
+)
 
 
 @in_dataset
-class Initiative(SQLModel, table=True):
-    id: str = _id()
-    name: str = Field(sa_type=text_type(120), unique=True)
-    name_en: str | None = Field(default=None, sa_type=text_type(200))
-    kind: str = Field(sa_type=text_type(30), index=True)
-    summary: str | None = Field(default=None, sa_type=sa.Text)
-    region_id: str | None = _fk("region.id")
-    parent_id: str | None = _fk("initiative.id")
-    aliases: list[str] = _json([])
-    notes: list[str] = _json([])
-    null_reasons: dict[str, str] = _json({})
-    revision: int = _revision()
-    deleted_at: datetime | None = _deleted_at()
-    curator_edited: bool = _curator_edited()
-
-
-@in_dataset
-class InitiativeOrganisation(SQLModel, table=True):
-    __tablename__ = "initiative_organisation"
-
+class InitiativeOrganisation(TableModel, table=True):
     initiative_id: str = _key_fk("initiative.id")
     organisation_id: str = _key_fk("organisation.id", index=True)
     role: str = Field(primary_key=True, sa_type=text_type(20), index=True)
 
 
-@in_dataset
-class ArticleOrganisation(SQLModel, table=True):
-    """An organisation named in an article, with the quoted first mention."""
+ArticleOrganisation = _named_in_article(
+    "organisation", "An organisation named in an article, with the quoted first mention."
+)
 
-    __tablename__ = "article_organisation"
 
-    article_id: str = _key_fk("article.id")
-    organisation_id: str = _key_fk("organisation.id", index=True)
-    quote: str = Field(sa_type=text_type(300))
-    span_start: int
-    span_end: int
+ArticleInitiative = _named_in_article(
+    "initiative", "An initiative named in an article, with the quoted first mention."
+)
 
 
 @in_dataset
-class ArticleInitiative(SQLModel, table=True):
-    """An initiative named in an article, with the quoted first mention."""
-
-    __tablename__ = "article_initiative"
-
-    article_id: str = _key_fk("article.id")
-    initiative_id: str = _key_fk("initiative.id", index=True)
-    quote: str = Field(sa_type=text_type(300))
-    span_start: int
-    span_end: int
-
-
-@in_dataset
-class Metric(SQLModel, table=True):
-    id: str = _id()
+class Metric(Record, table=True):
     article_id: str = _fk("article.id", nullable=False)
     document_id: str = _fk("document.id", nullable=False)
     subject: str = Field(sa_type=text_type(300))
@@ -309,25 +350,8 @@ class Metric(SQLModel, table=True):
         sa.Index("ix_metric_value_id", "value", "id"),
         # Covering partial indexes for live rows (every list filters deleted_at IS NULL):
         # without them counts read the whole table (migration 0004, measured by make bench).
-        sa.Index(
-            "ix_metric_live_document_position",
-            "document_id",
-            "span_start",
-            "id",
-            "deleted_at",
-            sqlite_where=sa.text("deleted_at IS NULL"),
-            postgresql_where=sa.text("deleted_at IS NULL"),
-        ),
-        sa.Index(
-            "ix_metric_live_unit_value_region",
-            "unit",
-            "value",
-            "region_id",
-            "id",
-            "deleted_at",
-            sqlite_where=sa.text("deleted_at IS NULL"),
-            postgresql_where=sa.text("deleted_at IS NULL"),
-        ),
+        _live_index("ix_metric_live_document_position", "document_id", "span_start", "id"),
+        _live_index("ix_metric_live_unit_value_region", "unit", "value", "region_id", "id"),
     )
 
 
@@ -335,10 +359,9 @@ class Metric(SQLModel, table=True):
 
 
 @in_dataset
-class Person(SQLModel, table=True):
+class Person(Record, table=True):
     """A person the text names (the bylines' reporters are contributors, not people)."""
 
-    id: str = _id()
     name: str = Field(sa_type=text_type(40), index=True)
     aliases: list[str] = _json([])
     titles: list[str] = _json([])
@@ -347,34 +370,21 @@ class Person(SQLModel, table=True):
 
 
 @in_dataset
-class PersonOrganisation(SQLModel, table=True):
+class PersonOrganisation(TableModel, table=True):
     """A person's organisation, with the title the text gives them there."""
-
-    __tablename__ = "person_organisation"
 
     person_id: str = _key_fk("person.id")
     organisation_id: str = _key_fk("organisation.id", index=True)
     title: str | None = Field(default=None, sa_type=text_type(60))
 
 
-@in_dataset
-class PersonMention(SQLModel, table=True):
-    """Every place an article names the person: the verbatim quote and its span."""
-
-    __tablename__ = "person_mention"
-
-    person_id: str = _key_fk("person.id")
-    article_id: str = _key_fk("article.id", index=True)
-    span_start: int = Field(primary_key=True)
-    span_end: int
-    quote: str = Field(sa_type=text_type(300))
+PersonMention = _mentions("person", text_type(300))
 
 
 @in_dataset
-class Place(SQLModel, table=True):
+class Place(Record, table=True):
     """A place below county level (village, town, scenic area, industrial park …)."""
 
-    id: str = _id()
     name: str = Field(sa_type=text_type(60), index=True)
     kind: str = Field(sa_type=text_type(30), index=True)
     region_id: str | None = _fk("region.id")
@@ -384,25 +394,13 @@ class Place(SQLModel, table=True):
     null_reasons: dict[str, str] = _json({})
 
 
-@in_dataset
-class PlaceMention(SQLModel, table=True):
-    """Every place an article names the place: the verbatim quote and its span."""
-
-    __tablename__ = "place_mention"
-
-    place_id: str = _key_fk("place.id")
-    article_id: str = _key_fk("article.id", index=True)
-    span_start: int = Field(primary_key=True)
-    span_end: int
-    quote: str = Field(sa_type=text_type(300))
+PlaceMention = _mentions("place", text_type(300))
 
 
 @in_dataset
-class PlaceLink(SQLModel, table=True):
+class PlaceLink(TableModel, table=True):
     """A metric, initiative or organisation the text places in a place (its curated record
     keeps its county-level region), with the quote that says so."""
-
-    __tablename__ = "place_link"
 
     place_id: str = _key_fk("place.id")
     resource: str = Field(primary_key=True, sa_type=text_type(20))
@@ -417,10 +415,9 @@ class PlaceLink(SQLModel, table=True):
 
 
 @in_dataset
-class Recognition(SQLModel, table=True):
+class Recognition(Record, table=True):
     """An award, listing or status the text says a record received (national typical case …)."""
 
-    id: str = _id()
     what: str = Field(sa_type=text_type(120), index=True)
     kind: str = Field(sa_type=text_type(30), index=True)
     level: str = Field(sa_type=text_type(20), index=True)
@@ -431,35 +428,21 @@ class Recognition(SQLModel, table=True):
 
 
 @in_dataset
-class RecognitionRecipient(SQLModel, table=True):
+class RecognitionRecipient(TableModel, table=True):
     """Who received a recognition: a record of any resource."""
-
-    __tablename__ = "recognition_recipient"
 
     recognition_id: str = _key_fk("recognition.id")
     resource: str = Field(primary_key=True, sa_type=text_type(20))
     record_id: str = Field(primary_key=True, sa_type=text_type(ID_LENGTH), index=True)
 
 
-@in_dataset
-class RecognitionMention(SQLModel, table=True):
-    """Every place an article names the recognition: the verbatim quote and its span."""
-
-    __tablename__ = "recognition_mention"
-
-    recognition_id: str = _key_fk("recognition.id")
-    article_id: str = _key_fk("article.id", index=True)
-    span_start: int = Field(primary_key=True)
-    span_end: int
-    quote: str = Field(sa_type=sa.Text)
+RecognitionMention = _mentions("recognition", sa.Text())
 
 
 @in_dataset
-class OrganisationRelation(SQLModel, table=True):
+class OrganisationRelation(TableModel, table=True):
     """A typed relation the text states between an organisation and a record: it builds, runs,
     endorses or funds an initiative, is the subject or the source of a figure …"""
-
-    __tablename__ = "organisation_relation"
 
     organisation_id: str = _key_fk("organisation.id")
     resource: str = Field(primary_key=True, sa_type=text_type(20))
@@ -472,10 +455,8 @@ class OrganisationRelation(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=sa.Text)
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(TableModel, table=True):
     """A curator's bearer key (`python -m service.keys`). Only the token's SHA-256 is stored."""
-
-    __tablename__ = "api_key"
 
     id: str = Field(primary_key=True, sa_type=text_type(16))
     name: str = Field(sa_type=text_type(80))
@@ -485,7 +466,7 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
-class Change(SQLModel, table=True):
+class Change(TableModel, table=True):
     """Audit trail of every write through the API (served at `/v1/changes`)."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -502,7 +483,7 @@ class Change(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_change_resource_record", "resource", "record_id"),)
 
 
-class IdempotencyKey(SQLModel, table=True):
+class IdempotencyKey(TableModel, table=True):
     """A POST's `Idempotency-Key`, per API key: the request's fingerprint and the response it
     got, replayed to a retry for 24 hours (service/curation/idempotency.py)."""
 
@@ -520,15 +501,13 @@ class IdempotencyKey(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("owner", "key", name="uq_idempotency_keys_owner_key"),)
 
 
-class SearchEntry(SQLModel, table=True):
+class SearchEntry(TableModel, table=True):
     """Pre-tokenised text of one record, for full-text search (see service/fulltext.py).
 
     SQLite indexes `bigrams`/`unigrams`/`pinyin` with an FTS5 table kept in sync by triggers;
     PostgreSQL with GIN indexes on stored `to_tsvector('simple', …)` columns. Both are created
     by migrations (0002, 0005, 0006). `folded` and `size` are what ranking counts.
     """
-
-    __tablename__ = "search_entry"
 
     # INTEGER on SQLite so the id is the rowid the FTS5 index points at.
     id: int = Field(

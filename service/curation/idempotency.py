@@ -55,6 +55,11 @@ class Claim:
     key: str
     fingerprint: str
 
+    @classmethod
+    def of(cls, owner: str, key: str, method: str, path: str, body: bytes) -> Claim:
+        """The claim a request makes: its fingerprint covers the method, path and body."""
+        return cls(owner, key, fingerprint(method, path, body))
+
 
 @dataclass(frozen=True, slots=True)
 class Stored:

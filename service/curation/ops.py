@@ -329,15 +329,20 @@ async def create(
     return await _finish(conn, curator, resource, (record_id, "create", 1), None)
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The record a PATCH, DELETE or restore writes to, and the `If-Match` the client sent."""
+
+    resource: Resource
+    record_id: str
+    if_match: str | None
+
+
 async def patch(
-    conn: AsyncConnection,
-    resource: Resource,
-    record_id: str,
-    body: msgspec.Struct,
-    curator: Curator,
-    if_match: str | None,
+    conn: AsyncConnection, target: Target, body: msgspec.Struct, curator: Curator
 ) -> Written:
     """RFC 7386 merge patch of the create body; `Unchanged` when it changes nothing."""
+    resource, record_id, if_match = target.resource, target.record_id, target.if_match
     write = _write(resource)
     current = await _current(conn, resource, record_id)
     _check_if_match(current, if_match)
@@ -356,13 +361,8 @@ async def patch(
     return await _finish(conn, curator, resource, (record_id, "update", revision), current.body)
 
 
-async def delete(
-    conn: AsyncConnection,
-    resource: Resource,
-    record_id: str,
-    curator: Curator,
-    if_match: str | None,
-) -> Written:
+async def delete(conn: AsyncConnection, target: Target, curator: Curator) -> Written:
+    resource, record_id, if_match = target.resource, target.record_id, target.if_match
     current = await _current(conn, resource, record_id)
     _require_if_match(if_match)
     referrers = await _referrers(conn, resource, record_id)
@@ -378,13 +378,8 @@ async def delete(
     return await _finish(conn, curator, resource, (record_id, "delete", revision), current.body)
 
 
-async def restore(
-    conn: AsyncConnection,
-    resource: Resource,
-    record_id: str,
-    curator: Curator,
-    if_match: str | None,
-) -> Written:
+async def restore(conn: AsyncConnection, target: Target, curator: Curator) -> Written:
+    resource, record_id, if_match = target.resource, target.record_id, target.if_match
     current = await _current(conn, resource, record_id, deleted_ok=True)
     _require_if_match(if_match)
     if current.row["deleted_at"] is None:

@@ -21,6 +21,7 @@ from litestar.serialization import encode_json, get_serializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.auth import Curator
 from service.curation import idempotency, ops
 from service.curation.idempotency import Claim, IdempotencyKeyHeader, Replay, Stored
 from service.curation.openapi import IfMatch, route_options
@@ -30,12 +31,14 @@ from service.resources.resource import Resource
 from service.web.layer import data_version
 from service.web.wire import WireResponse
 
-Operation = Callable[[AsyncConnection], Awaitable[ops.Written]]
+# A write, given its connection and the curator whose key the request carries.
+Operation = Callable[[AsyncConnection, Curator], Awaitable[ops.Written]]
 
 
 async def _run(request: Request[Any, Any, Any], operation: Operation) -> ops.Written:
+    curator = request.state.curator
     return await ops.write_transaction(
-        request.app.state.engine, data_version(request.app), operation
+        request.app.state.engine, data_version(request.app), lambda conn: operation(conn, curator)
     )
 
 
@@ -65,20 +68,16 @@ async def _post(
     if key is None:
         return _respond(resource, await _run(request, operation), status)
     body = await request.body()
-    claim = Claim(
-        request.state.curator.key_id,
-        key,
-        idempotency.fingerprint(request.method, request.url.path, body),
-    )
+    claim = Claim.of(request.state.curator.key_id, key, request.method, request.url.path, body)
     engine = request.app.state.engine
     if (found := await idempotency.lookup(engine, claim)) is not None:
         return _answer(found, replayed=True)
     serializer = get_serializer(request.route_handler.resolve_type_encoders())
     answers: list[Stored] = []
 
-    async def once(conn: AsyncConnection) -> ops.Written:
+    async def once(conn: AsyncConnection, curator: Curator) -> ops.Written:
         await idempotency.claim_key(conn, claim)
-        written = await operation(conn)
+        written = await operation(conn, curator)
         plain = _respond(resource, written, status)
         answers.append(Stored(status, encode_json(written.body, serializer), plain.headers))
         await idempotency.store(conn, claim, answers[-1])
@@ -107,12 +106,11 @@ def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:
         data: Annotated[in_type, BodyKwarg(media_type=json)],  # type: ignore[valid-type]
         idempotency_key: IdempotencyKeyHeader,
     ) -> Response[detail]:  # type: ignore[valid-type]
-        curator = request.state.curator
         return await _post(
             request,
             resource,
             idempotency_key,
-            lambda conn: ops.create(conn, resource, data, curator),
+            lambda conn, curator: ops.create(conn, resource, data, curator),
             201,
         )
 
@@ -122,11 +120,8 @@ def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:
         record_id: record,  # type: ignore[valid-type]
         if_match: IfMatch,
     ) -> Response[detail]:  # type: ignore[valid-type]
-        curator = request.state.curator
-        written = await _run(
-            request,
-            lambda conn: ops.patch(conn, resource, record_id, data, curator, if_match),
-        )
+        target = ops.Target(resource, record_id, if_match)
+        written = await _run(request, lambda conn, curator: ops.patch(conn, target, data, curator))
         return _respond(resource, written, 200)
 
     async def remove(
@@ -134,10 +129,8 @@ def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:
         record_id: record,  # type: ignore[valid-type]
         if_match: IfMatch,
     ) -> Response[None]:
-        curator = request.state.curator
-        written = await _run(
-            request, lambda conn: ops.delete(conn, resource, record_id, curator, if_match)
-        )
+        target = ops.Target(resource, record_id, if_match)
+        written = await _run(request, lambda conn, curator: ops.delete(conn, target, curator))
         return Response(None, status_code=204, headers={"ETag": written.tag})
 
     async def restore(
@@ -146,12 +139,12 @@ def write_handlers(resource: Resource) -> list[HTTPRouteHandler]:
         if_match: IfMatch,
         idempotency_key: IdempotencyKeyHeader,
     ) -> Response[detail]:  # type: ignore[valid-type]
-        curator = request.state.curator
+        target = ops.Target(resource, record_id, if_match)
         return await _post(
             request,
             resource,
             idempotency_key,
-            lambda conn: ops.restore(conn, resource, record_id, curator, if_match),
+            lambda conn, curator: ops.restore(conn, target, curator),
             200,
         )
 

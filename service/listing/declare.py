@@ -1,8 +1,9 @@
 """`list_spec`: a ListSpec from what only the resource knows. The rest is derived the same way
-for every resource: its page Struct (`<Item>Page`), the `id` column, the row mapper
-(`listing/rows.py`), every column of its table unless `columns` narrows it, `expand=` for each
-field whose `<field>_id` column is a foreign key (to the resource `<table>s`), and, where the
-table has `deleted_at`, that reads see only live records."""
+for every resource: its page Struct (`<Item>Page`), the `id` column and its `id__in` filter
+(the first filter), the row mapper (`listing/rows.py`), every column of its table unless
+`columns` narrows it, `expand=` for each field whose `<field>_id` column is a foreign key (to
+the resource `<table>s`), and, where the table has `deleted_at`, that reads see only live
+records."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.listing.controller import page_struct
 from service.listing.rows import Row, row_mapper
-from service.listing.spec import FilterField, ListSpec, Relation, SortKey
+from service.listing.spec import FilterField, ListSpec, Relation, SortKey, id_field
 from service.listing.sql import fetch_item
 
 Item = TypeVar("Item", bound=msgspec.Struct)
@@ -49,7 +50,7 @@ def list_spec(
         id_column=table.c.id,
         columns=list(table.c) if columns is None else columns,
         to_item=row_mapper(item_type, table, convert),
-        filters=filters,
+        filters=[id_field(table.c.id, name), *filters],
         sort_keys=sort_keys,
         default_sort=default_sort,
         **options,

@@ -4,6 +4,7 @@ what the parser accepts."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,17 +20,8 @@ from litestar.openapi.spec import (
 )
 
 from service.fulltext import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, SEARCHABLE
-from service.listing.spec import (
-    DEFAULT_LIMIT,
-    MAX_IN_VALUES,
-    MAX_LIMIT,
-    MAX_SORT_KEYS,
-    MAX_VALUE_LENGTH,
-    REGISTRY,
-    FilterField,
-    ListSpec,
-    Op,
-)
+from service.listing import limits
+from service.listing.spec import REGISTRY, FilterField, ListSpec, Op
 
 OP_DOC = {
     "eq": "equals",
@@ -65,24 +57,76 @@ def _scalar_schema(flt: FilterField, op: Op, *, in_list: bool = False) -> Schema
         return Schema(type=OpenAPIType.STRING, enum=list(flt.enum))
     return Schema(
         type=OpenAPIType.STRING,
-        max_length=MAX_VALUE_LENGTH,
+        max_length=limits.MAX_VALUE_LENGTH,
         min_length=1 if in_list else None,
         pattern=LIST_ITEM if in_list else NO_NUL,
     )
 
 
-def _list_parameter(name: str, description: str, items: Schema, example: Any = None) -> Parameter:
-    # A comma-separated list: OpenAPI's form style without explode.
+def query_parameter(
+    name: str,
+    description: str,
+    schema: Schema,
+    *,
+    required: bool = False,
+    examples: dict[str, Example] | None = None,
+    style: str | None = None,
+    explode: bool | None = None,
+) -> Parameter:
+    """A query parameter, optional unless `required`."""
     return Parameter(
         name=name,
         param_in="query",
-        required=False,
+        required=required,
         description=description,
-        schema=Schema(type=OpenAPIType.ARRAY, items=items, min_items=1, max_items=MAX_IN_VALUES),
+        schema=schema,
+        examples=examples,
+        style=style,
+        explode=explode,
+    )
+
+
+def list_parameter(name: str, description: str, items: Schema, example: Any = None) -> Parameter:
+    """A comma-separated list: OpenAPI's form style without explode."""
+    return query_parameter(
+        name,
+        description,
+        Schema(type=OpenAPIType.ARRAY, items=items, min_items=1, max_items=limits.MAX_IN_VALUES),
+        examples={"example": Example(value=example)} if example is not None else None,
         style="form",
         explode=False,
-        examples={"example": Example(value=example)} if example is not None else None,
     )
+
+
+def limit_parameter() -> Parameter:
+    return query_parameter(
+        "limit",
+        f"Page size, 1 to {limits.MAX_LIMIT} (default {limits.DEFAULT_LIMIT}).",
+        Schema(
+            type=OpenAPIType.INTEGER,
+            minimum=1,
+            maximum=limits.MAX_LIMIT,
+            default=limits.DEFAULT_LIMIT,
+        ),
+    )
+
+
+def cursor_parameter(description: str) -> Parameter:
+    return query_parameter("cursor", description, Schema(type=OpenAPIType.STRING, max_length=2048))
+
+
+def page_parameters(cursor_description: str) -> list[Parameter]:
+    """`limit`, `cursor` and `count` of a keyset page counted exactly by default (changes,
+    search: counting them is cheap)."""
+    return [
+        limit_parameter(),
+        cursor_parameter(cursor_description),
+        query_parameter(
+            "count",
+            "`exact` (default) or `none`.",
+            Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
+        ),
+    ]
 
 
 def _filter_parameter(flt: FilterField, op: Op) -> Parameter:
@@ -92,19 +136,13 @@ def _filter_parameter(flt: FilterField, op: Op) -> Parameter:
     hint = f" Example: `{flt.example}`." if flt.example is not None and op in {"eq", "in"} else ""
     description = f"{flt.description} — {OP_DOC[op]}.{hint}"
     if op == "in":
-        return _list_parameter(name, description, _scalar_schema(flt, op, in_list=True))
-    return Parameter(
-        name=name,
-        param_in="query",
-        required=False,
-        description=description,
-        schema=_scalar_schema(flt, op),
-    )
+        return list_parameter(name, description, _scalar_schema(flt, op, in_list=True))
+    return query_parameter(name, description, _scalar_schema(flt, op))
 
 
 def sort_pattern(spec: ListSpec[Any]) -> str:
     keys = "|".join(s.name for s in spec.sort_keys)
-    return rf"^-?({keys})(,-?({keys})){{0,{MAX_SORT_KEYS - 1}}}$"
+    return rf"^-?({keys})(,-?({keys})){{0,{limits.MAX_SORT_KEYS - 1}}}$"
 
 
 def _expand_paths(spec: ListSpec[Any]) -> list[str]:
@@ -118,7 +156,7 @@ def _expand_paths(spec: ListSpec[Any]) -> list[str]:
 def shape_parameters(spec: ListSpec[Any], item_type: type[Any] | None = None) -> list[Parameter]:
     names = [f.name for f in msgspec.structs.fields(item_type)] if item_type else spec.field_names
     params = [
-        _list_parameter(
+        list_parameter(
             "fields",
             "Sparse fieldset: only these fields of each item (`id` is always kept). The "
             "response then omits the other fields.",
@@ -128,7 +166,7 @@ def shape_parameters(spec: ListSpec[Any], item_type: type[Any] | None = None) ->
     ]
     if spec.relations:
         params.append(
-            _list_parameter(
+            list_parameter(
                 "expand",
                 "Related records to embed under each item's `expanded` object, by relation "
                 "name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation.",
@@ -153,62 +191,40 @@ def list_parameters(spec: ListSpec[Any]) -> list[Parameter]:
 def _paging_parameters(spec: ListSpec[Any]) -> list[Parameter]:
     sort_names = ", ".join(f"`{s.name}`" for s in spec.sort_keys)
     return [
-        Parameter(
-            name="limit",
-            param_in="query",
-            required=False,
-            description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
-            schema=Schema(
-                type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT
-            ),
+        limit_parameter(),
+        cursor_parameter(
+            "Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is bound to the "
+            "filters, search and sort it was issued for; reusing it with others is a 400."
         ),
-        Parameter(
-            name="cursor",
-            param_in="query",
-            required=False,
-            description="Opaque cursor from `page.next_cursor` or `page.prev_cursor`. It is "
-            "bound to the filters, search and sort it was issued for; reusing it with others "
-            "is a 400.",
-            schema=Schema(type=OpenAPIType.STRING, max_length=2048),
-        ),
-        Parameter(
-            name="sort",
-            param_in="query",
-            required=False,
-            description=f"Comma-separated sort keys, `-` prefix for descending. Allowed: "
-            f"{sort_names}. The id is always the final tie-breaker. Default "
-            f"`{spec.default_sort}`.",
-            schema=Schema(
-                type=OpenAPIType.STRING, default=spec.default_sort, pattern=sort_pattern(spec)
-            ),
+        query_parameter(
+            "sort",
+            f"Comma-separated sort keys, `-` prefix for descending. Allowed: {sort_names}. The "
+            f"id is always the final tie-breaker. Default `{spec.default_sort}`.",
+            Schema(type=OpenAPIType.STRING, default=spec.default_sort, pattern=sort_pattern(spec)),
             examples={"default": Example(value=spec.default_sort)},
         ),
-        Parameter(
-            name="count",
-            param_in="query",
-            required=False,
-            description="`estimated` (default): `total.value` is exact up to 10,000 matching "
-            "items and an estimate above (`total.kind` says which), so a first page never waits "
-            "for a full count of a large result; `exact` counts every match (computed once per "
-            "dataset version and query, then reused by every page); `none` skips counting.",
-            schema=Schema(
+        query_parameter(
+            "count",
+            "`estimated` (default): `total.value` is exact up to 10,000 matching items and an "
+            "estimate above (`total.kind` says which), so a first page never waits for a full "
+            "count of a large result; `exact` counts every match (computed once per dataset "
+            "version and query, then reused by every page); `none` skips counting.",
+            Schema(
                 type=OpenAPIType.STRING, enum=["estimated", "exact", "none"], default="estimated"
             ),
         ),
-        Parameter(
-            name="format",
-            param_in="query",
-            required=False,
-            description="`json` (default, one page) or a streamed export of every matching "
-            "row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or "
-            "`application/x-ndjson`). Exports honour filters, search, sort, fields and expand.",
-            schema=Schema(type=OpenAPIType.STRING, enum=["json", "csv", "ndjson"], default="json"),
+        query_parameter(
+            "format",
+            "`json` (default, one page) or a streamed export of every matching row: `csv` or "
+            "`ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports "
+            "honour filters, search, sort, fields and expand.",
+            Schema(type=OpenAPIType.STRING, enum=["json", "csv", "ndjson"], default="json"),
         ),
     ]
 
 
 def _facet_parameter(spec: ListSpec[Any]) -> Parameter:
-    return _list_parameter(
+    return list_parameter(
         "facet",
         "Count the values of these fields (`facets.<field>`: value and count, most "
         "frequent first, at most 50). Each facet applies every other filter, not its own.",
@@ -227,17 +243,16 @@ SEARCH_TOLERANCE = (
 
 def search_parameter(description: str, example: str, *, required: bool = False) -> Parameter:
     """`q`, as `fulltext.search_param` accepts it (lists and `/v1/search`)."""
-    return Parameter(
-        name="q",
-        param_in="query",
-        required=required,
-        description=description,
-        schema=Schema(
+    return query_parameter(
+        "q",
+        description,
+        Schema(
             type=OpenAPIType.STRING,
             min_length=1,
             max_length=MAX_QUERY_LENGTH,
             pattern=SEARCH_PATTERN,
         ),
+        required=required,
         examples={"example": Example(value=example)},
     )
 
@@ -276,13 +291,20 @@ def operation_class(spec: ListSpec[Any]) -> type[Operation]:
     return dataclasses.dataclass(cls)
 
 
+def operation_with(name: str, parameters: Callable[[], list[Parameter]]) -> type[Operation]:
+    """An Operation subclass that documents `parameters()` after the handler's own, computed
+    when the schema is generated."""
+
+    def __post_init__(self: Operation) -> None:
+        self.parameters = [*(self.parameters or []), *parameters()]
+
+    return dataclasses.dataclass(type(name, (Operation,), {"__post_init__": __post_init__}))
+
+
 def detail_operation_class(
     spec: ListSpec[Any], item_type: type[Any] | None = None
 ) -> type[Operation]:
     """An Operation subclass that documents `fields` and `expand` on a detail endpoint."""
-
-    def __post_init__(self: Operation) -> None:
-        self.parameters = [*(self.parameters or []), *shape_parameters(spec, item_type)]
-
-    name = f"{spec.resource.title()}DetailOperation"
-    return dataclasses.dataclass(type(name, (Operation,), {"__post_init__": __post_init__}))
+    return operation_with(
+        f"{spec.resource.title()}DetailOperation", lambda: shape_parameters(spec, item_type)
+    )

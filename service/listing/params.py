@@ -12,21 +12,10 @@ from typing import Any, Literal, TypeAlias, cast
 from litestar.datastructures import MultiDict
 
 from service.fulltext import SearchQuery, search_param
+from service.listing import limits
 from service.listing.columns import CONTROL, DECIMAL_TEXT, INTEGER_TEXT, ColumnType, column_type
 from service.listing.cursor import Cursor, decode_cursor, query_binding
-from service.listing.spec import (
-    DEFAULT_LIMIT,
-    LIST_PARAMS,
-    MAX_IN_VALUES,
-    MAX_LIMIT,
-    MAX_SORT_KEYS,
-    MAX_VALUE_LENGTH,
-    REGISTRY,
-    FilterField,
-    ListSpec,
-    Op,
-    SortKey,
-)
+from service.listing.spec import LIST_PARAMS, REGISTRY, FilterField, ListSpec, Op, SortKey
 from service.web.errors import BadRequest, InvalidParam, invalid
 from service.web.negotiation import negotiate
 
@@ -81,8 +70,8 @@ def parse_decimal(param: str, raw: str, kind: ColumnType, op: Op = "eq") -> Deci
 
 
 def parse_scalar(flt: FilterField, param: str, raw: str, op: Op = "eq") -> Any:
-    if len(raw) > MAX_VALUE_LENGTH:
-        raise invalid(param, f"value longer than {MAX_VALUE_LENGTH} characters", "too_long")
+    if len(raw) > limits.MAX_VALUE_LENGTH:
+        raise invalid(param, f"value longer than {limits.MAX_VALUE_LENGTH} characters", "too_long")
     if CONTROL.search(raw):
         raise invalid(param, "value contains a control character", "control_character")
     if flt.type is bool:
@@ -158,19 +147,21 @@ def name_list(params: QueryParams, name: str) -> list[str]:
     values = [v for raw in params.getall(name, []) for v in raw.split(",")]
     if any(not v for v in values):
         raise invalid(name, "expected a comma-separated list of names", "invalid_value")
-    if len(values) > MAX_IN_VALUES:  # the documented maxItems
-        raise invalid(name, f"at most {MAX_IN_VALUES} names", "too_many")
+    if len(values) > limits.MAX_IN_VALUES:  # the documented maxItems
+        raise invalid(name, f"at most {limits.MAX_IN_VALUES} names", "too_many")
     return values
 
 
 def parse_limit(params: QueryParams) -> int:
     raw = single_param(params, "limit")
     if raw is None:
-        return DEFAULT_LIMIT
+        return limits.DEFAULT_LIMIT
     # ASCII digits only: str.isdigit() and int() also accept "٥" and "５".
-    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= limits.MAX_LIMIT:
         raise invalid(
-            "limit", f"expected an integer (ASCII digits) from 1 to {MAX_LIMIT}", "out_of_range"
+            "limit",
+            f"expected an integer (ASCII digits) from 1 to {limits.MAX_LIMIT}",
+            "out_of_range",
         )
     return int(raw)
 
@@ -212,8 +203,8 @@ def parse_sort(spec: ListSpec[Any], raw: str | None) -> tuple[tuple[SortKey, boo
             continue  # a repeated key cannot change the order: the first one wins
         seen.add(name)
         keys.append((key, descending))
-    if len(text.split(",")) > MAX_SORT_KEYS:
-        raise invalid("sort", f"at most {MAX_SORT_KEYS} sort keys", "too_many")
+    if len(text.split(",")) > limits.MAX_SORT_KEYS:
+        raise invalid("sort", f"at most {limits.MAX_SORT_KEYS} sort keys", "too_many")
     return tuple(keys)
 
 
@@ -289,8 +280,8 @@ def parse_list_query(
             parts = raw.split(",")  # taken as sent: the schema documents no padding
             if not raw or any(p == "" for p in parts):
                 raise invalid(param, "expected a comma-separated list of values", "invalid_value")
-            if len(parts) > MAX_IN_VALUES:
-                raise invalid(param, f"at most {MAX_IN_VALUES} values", "too_many")
+            if len(parts) > limits.MAX_IN_VALUES:
+                raise invalid(param, f"at most {limits.MAX_IN_VALUES} values", "too_many")
             value = tuple(parse_scalar(flt, param, p, op) for p in parts)
         elif op == "isnull":
             value = parse_scalar(FilterField(flt.name, bool, ("isnull",), ""), param, raw)

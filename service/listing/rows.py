@@ -36,10 +36,14 @@ def row_mapper(
     convert: Mapping[str, Callable[[Row], Any]] | None = None,
 ) -> Callable[[Row, Mapping[str, Any]], Item]:
     """`to_item` for a ListSpec. The getters are chosen once, here; a row costs one call each
-    and a positional Struct construction."""
+    and a Struct construction, positional but for keyword-only fields (`RecordOut`'s)."""
     getters = [_getter(f.name, table, convert or {}) for f in msgspec.structs.fields(item_type)]
+    positional = len(item_type.__match_args__)
+    by_name = list(zip(item_type.__struct_fields__[positional:], getters[positional:], strict=True))
+    getters = getters[:positional]
 
     def to_item(row: Row, extras: Mapping[str, Any]) -> Item:
-        return item_type(*[get(row, extras) for get in getters])
+        keywords = {name: get(row, extras) for name, get in by_name}
+        return item_type(*[get(row, extras) for get in getters], **keywords)
 
     return to_item

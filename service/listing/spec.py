@@ -13,12 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-MAX_IN_VALUES = 100
-MAX_SORT_KEYS = 4
-MAX_VALUE_LENGTH = 200
-MAX_FACET_VALUES = 50
 EXPORT_BATCH = 500
 
 Op = Literal["eq", "in", "not", "gt", "gte", "lt", "lte", "contains", "startswith", "isnull"]
@@ -238,6 +232,23 @@ def parent_field(
     return FilterField(
         "parent", str, KEY_OPS, description, column=column, example=example, facet=True
     )
+
+
+def kind_region_parent(
+    columns: sa.ColumnCollection[str, Any],
+    noun: str,
+    kinds: tuple[str, ...],
+    kind_example: str,
+    parent: str,
+    parent_example: str | None = None,
+) -> list[FilterField]:
+    """The filters of a record with a `kind`, a `region` and a `parent` of its own kind
+    (organisations, initiatives, places)."""
+    return [
+        vocabulary_field("kind", columns.kind, kinds, f"Kind of {noun}", kind_example),
+        region_field(columns.region_id),
+        parent_field(columns.parent_id, parent, parent_example),
+    ]
 
 
 def linked_field(

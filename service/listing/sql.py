@@ -17,8 +17,9 @@ from service.fulltext import (
 )
 from service.listing.cursor import Cursor, cursor_value, encode_cursor, typed_key
 from service.listing.envelope import Facets, FacetValue, Total
+from service.listing.limits import MAX_FACET_VALUES
 from service.listing.params import ListQuery
-from service.listing.spec import MAX_FACET_VALUES, FilterField, Item, ListSpec, Op, Row
+from service.listing.spec import FilterField, Item, ListSpec, Op, Row
 
 
 def filter_clause(flt: FilterField, op: Op, value: Any) -> ColumnElement[bool]:

@@ -27,7 +27,6 @@ from service.listing.spec import (
     TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
     linked_field,
     region_field,
     role_field,
@@ -46,9 +45,7 @@ from service.models import (
 )
 from service.resources.common import (
     Mention,
-    NotesOut,
-    NullReasonsOut,
-    RecordId,
+    RecordOut,
     RegionRef,
     Span,
     doc,
@@ -76,8 +73,7 @@ class Repair(msgspec.Struct):
     note: str
 
 
-class ArticleOut(msgspec.Struct):
-    id: RecordId
+class ArticleOut(RecordOut):
     document: Annotated[str, doc("Source document id (`/v1/documents/{id}` has the full text).")]
     position: Annotated[int, doc("Order of the item on its page (0 = first).")]
     kind: Annotated[str, doc("Kind of item; see `enumerations.article_kinds`.")]
@@ -100,11 +96,9 @@ class ArticleOut(msgspec.Struct):
     repairs: Annotated[
         list[Repair], doc("Layout repairs applied to the body text (the source is untouched).")
     ]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class ArticleDetail(ArticleOut):
+class ArticleDetail(ArticleOut, kw_only=True):
     """An article with the organisations and initiatives it names, each with its quote."""
 
     organisations: Annotated[
@@ -150,7 +144,6 @@ ARTICLES = list_spec(
     convert=CONVERT,
     load_extras=load_contributors,
     filters=[
-        id_field(c.id, "Article"),
         FilterField(
             "document",
             str,

@@ -8,7 +8,6 @@ signed cursors as every list; `since` is a change id (exclusive) or an RFC 3339 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -16,7 +15,7 @@ from typing import Any, Literal, cast
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get
-from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
+from litestar.openapi.spec import Example, OpenAPIType, Parameter, Schema
 
 from service.auth import SECURITY, key_guard
 from service.db import Db
@@ -24,6 +23,11 @@ from service.listing.columns import column_type
 from service.listing.cursor import Cursor, decode_cursor, encode_cursor, query_binding
 from service.listing.envelope import PageInfo, PageLinks, Total, page_url
 from service.listing.handlers import cursor_secret
+from service.listing.openapi import (
+    operation_with,
+    page_parameters,
+    query_parameter,
+)
 from service.listing.params import parse_count, parse_limit, reject_unknown, single_param
 from service.models import Change, table_of
 from service.resources.registry import WRITABLE
@@ -100,53 +104,20 @@ class CuratorChangePage(msgspec.Struct):
 
 def _parameters() -> list[Parameter]:
     return [
-        Parameter(
-            name="since",
-            param_in="query",
-            required=False,
-            description="Only changes after this: a change id (exclusive) or an RFC 3339 time "
-            "with offset (`2026-01-01T00:00:00Z`).",
-            schema=Schema(type=OpenAPIType.STRING, max_length=40, pattern=SINCE_PATTERN),
+        query_parameter(
+            "since",
+            "Only changes after this: a change id (exclusive) or an RFC 3339 time with offset "
+            "(`2026-01-01T00:00:00Z`).",
+            Schema(type=OpenAPIType.STRING, max_length=40, pattern=SINCE_PATTERN),
             examples={"id": Example(value="0")},
         ),
-        Parameter(
-            name="resource",
-            param_in="query",
-            required=False,
-            description="Only changes to this resource.",
-            schema=Schema(type=OpenAPIType.STRING, enum=list(RESOURCES)),
+        query_parameter(
+            "resource",
+            "Only changes to this resource.",
+            Schema(type=OpenAPIType.STRING, enum=list(RESOURCES)),
         ),
-        Parameter(
-            name="limit",
-            param_in="query",
-            required=False,
-            description="Page size, 1 to 100 (default 20).",
-            schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=100, default=20),
-        ),
-        Parameter(
-            name="cursor",
-            param_in="query",
-            required=False,
-            description="Opaque cursor from `page.next_cursor`, bound to `since` and `resource`.",
-            schema=Schema(type=OpenAPIType.STRING, max_length=2048),
-        ),
-        Parameter(
-            name="count",
-            param_in="query",
-            required=False,
-            description="`exact` (default) or `none`.",
-            schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
-        ),
+        *page_parameters("Opaque cursor from `page.next_cursor`, bound to `since` and `resource`."),
     ]
-
-
-def _operation_class() -> type[Operation]:
-    def __post_init__(self: Operation) -> None:
-        self.parameters = [*(self.parameters or []), *_parameters()]
-
-    return dataclasses.dataclass(
-        type("ChangesOperation", (Operation,), {"__post_init__": __post_init__})
-    )
 
 
 def parse_since(raw: str | None) -> int | datetime | None:
@@ -250,7 +221,7 @@ class ChangesController(Controller):
         description="Every create, update, delete and restore made through the write API, "
         "oldest first, with the record before and after. Poll with `since=<last id seen>`. "
         "Who made a change (curator and key) is curator-only: `GET /v1/curation/changes`.",
-        operation_class=_operation_class(),
+        operation_class=operation_with("ChangesOperation", _parameters),
         responses=COMMON_ERRORS,
     )
     async def list_changes(self, request: Request[Any, Any, Any], db: Db) -> Response[ChangePage]:
@@ -270,7 +241,7 @@ class CuratorChangesController(Controller):
         description="The audit trail of `GET /v1/changes`, each change with the API key that "
         "made it (its public id and the curator's name). Needs an API key (any role); never "
         "cached or shared (`Cache-Control: private, no-store`).",
-        operation_class=_operation_class(),
+        operation_class=operation_with("ChangesOperation", _parameters),
         responses=CURATOR_READ_ERRORS,
         guards=[key_guard],
         security=SECURITY,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 import sqlalchemy as sa
@@ -101,6 +101,40 @@ NullReasonsOut = Annotated[dict[str, str], doc("Why each null field is null: fie
 MentionsOut = Annotated[list[Mention], doc("Every article mention, each with its quote and span.")]
 
 
+class Identified(msgspec.Struct):
+    """A wire record's first field, its id."""
+
+    id: RecordId
+
+
+class RecordOut(Identified, kw_only=True):
+    """A curated record's wire form: `id` first, the curator's `notes` and `null_reasons` last
+    (keyword-only fields follow every field a subclass declares). A subclass that adds fields
+    to a record already built, as a detail does, declares them `kw_only=True` too. (A Struct's
+    description in the OpenAPI document is its own `__doc__`, never a base's.)"""
+
+    notes: NotesOut
+    null_reasons: NullReasonsOut
+
+
+Item = TypeVar("Item", bound=msgspec.Struct)
+
+
+def with_mentions(item_type: type[Item], doc: str) -> type[Item]:
+    """`<Item>Detail`, for a resource whose detail is its list item and every article mention:
+    `mentions` comes last (keyword-only, after `notes` and `null_reasons`)."""
+    name = item_type.__name__.removesuffix("Out") + "Detail"
+    detail = msgspec.defstruct(
+        name,
+        [("mentions", MentionsOut)],
+        bases=(item_type,),
+        kw_only=True,
+        module=item_type.__module__,
+        namespace={"__doc__": doc},
+    )
+    return cast(type[Item], detail)
+
+
 class QuotedMention(msgspec.Struct, forbid_unknown_fields=True):
     """A mention as curated in the seed files: the article, the quote and its `[start, end]`
     span in the document (checked by the loader against the document text)."""
@@ -118,3 +152,7 @@ class QuotedMention(msgspec.Struct, forbid_unknown_fields=True):
             "span_start": self.span[0],
             "span_end": self.span[1],
         }
+
+
+# A seeded record's mentions: at least one, or the text never names it.
+QuotedMentions = Annotated[list[QuotedMention], msgspec.Meta(min_length=1)]

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.listing.declare import list_spec
 from service.listing.rows import Row, row_mapper
-from service.listing.spec import FilterField, SortKey, id_field
+from service.listing.spec import FilterField, SortKey
 from service.models import Document, table_of
-from service.resources.common import NotesOut, NullReasonsOut, RecordId, Span, doc
+from service.resources.common import RecordOut, Span, doc
 from service.resources.resource import Resource
 
 
@@ -24,10 +24,9 @@ class DateBasis(msgspec.Struct):
     reasoning: str
 
 
-class DocumentOut(msgspec.Struct):
+class DocumentOut(RecordOut):
     """A source page. Spans elsewhere in the API index into its `text` (detail only)."""
 
-    id: RecordId
     source: Annotated[str, doc("File name of the source page as received.")]
     title: Annotated[str | None, doc("Title of the page, where known.")]
     publisher: Annotated[str | None, doc("Publisher, where known.")]
@@ -40,11 +39,9 @@ class DocumentOut(msgspec.Struct):
     ]
     sha256: Annotated[str, doc("SHA-256 of the source file, to verify a copy.")]
     char_count: Annotated[int, doc("Length of `text`.", "Unicode code points")]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class DocumentDetail(DocumentOut):
+class DocumentDetail(DocumentOut, kw_only=True):
     text: Annotated[str, doc("Full text of the page; every `span` indexes into it.")]
 
 
@@ -70,7 +67,6 @@ DOCUMENTS = list_spec(
     columns=SUMMARY_COLUMNS,
     convert=CONVERT,
     filters=[
-        id_field(c.id, "Document"),
         FilterField(
             "date_estimate",
             str,

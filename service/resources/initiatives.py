@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from service.curation.bodies import Aliases, Long, Notes, NullReasons, Slug, fits
-from service.listing.declare import detail_loader, list_spec
-from service.listing.spec import (
-    TEXT_OPS,
-    FilterField,
-    SortKey,
-    id_field,
-    linked_field,
-    parent_field,
-    region_field,
-    role_field,
-    vocabulary_field,
-)
-from service.models import (
-    ArticleInitiative,
-    Initiative,
-    InitiativeOrganisation,
-    Organisation,
-    table_of,
-)
-from service.resources.common import (
-    AliasesOut,
-    DisplayName,
-    MentionsOut,
-    NameAsWritten,
-    NameEn,
-    NotesOut,
-    NullReasonsOut,
-    RecordId,
-    RegionRef,
-    display_name,
-    doc,
-    mentions_of,
-)
-from service.resources.links import place_field
-from service.resources.organisations import ROLES, RoleLink
-from service.resources.resource import Resource, SearchText, named_write
+from service.curation.bodies import Long, Slug, fits
+from service.listing.declare import detail_loader
+from service.listing.spec import linked_field, role_field
+from service.models import ArticleInitiative, Initiative, table_of
+from service.resources.common import AliasesOut, RegionRef, doc, mentions_of, with_mentions
+from service.resources.named import NamedIn, NamedOut, named_list_spec, named_search
+from service.resources.resource import Resource, named_write
+from service.resources.roles import ROLES, RoleLink, organisations_of, roles
 
 INITIATIVE_KINDS = (
     "alliance",
@@ -62,60 +28,35 @@ INITIATIVE_KINDS = (
 )
 
 
-class InitiativeOut(msgspec.Struct):
-    id: RecordId
-    name: NameAsWritten
-    display_name: DisplayName
-    name_en: NameEn
+class InitiativeOut(NamedOut):
     kind: Annotated[str, doc("Kind of initiative; see `enumerations.initiative_kinds`.")]
     summary: Annotated[str | None, doc("One-line curator summary.")]
     region: RegionRef
     parent: Annotated[str | None, doc("Id of the initiative this one belongs to.")]
     aliases: AliasesOut
     organisations: Annotated[list[RoleLink], doc("Organisations involved, with their role.")]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class InitiativeDetail(InitiativeOut):
-    """An initiative with every article mention (quote + span)."""
-
-    mentions: MentionsOut
+InitiativeDetail = with_mentions(
+    InitiativeOut, "An initiative with every article mention (quote + span)."
+)
 
 
 t = table_of(Initiative)
 c = t.c
-roles = table_of(InitiativeOrganisation)
 mentions = table_of(ArticleInitiative)
 
 
-async def load_organisations(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
-    organisation = table_of(Organisation)
-    stmt = (
-        sa.select(roles.c.initiative_id, organisation.c.id, organisation.c.name, roles.c.role)
-        .join(organisation, organisation.c.id == roles.c.organisation_id)
-        .where(roles.c.initiative_id.in_(ids), organisation.c.deleted_at.is_(None))
-        .order_by(roles.c.initiative_id, organisation.c.id, roles.c.role)
-    )
-    grouped: dict[str, list[RoleLink]] = defaultdict(list)
-    for row in (await conn.execute(stmt)).mappings():
-        grouped[row["initiative_id"]].append(RoleLink(row["id"], row["name"], row["role"]))
-    return {key: {"organisations": value} for key, value in grouped.items()}
-
-
-INITIATIVES = list_spec(
+INITIATIVES = named_list_spec(
     "initiatives",
     InitiativeOut,
     t,
-    convert={"display_name": display_name},
-    load_extras=load_organisations,
+    kinds=INITIATIVE_KINDS,
+    kind_example="app",
+    parent="Parent initiative id",
+    parent_example="gong-fu-gong-fang",
+    load_extras=organisations_of,
     filters=[
-        id_field(c.id, "Initiative"),
-        vocabulary_field("kind", c.kind, INITIATIVE_KINDS, "Kind of initiative", "app"),
-        region_field(c.region_id),
-        place_field("initiatives", c.id),
-        parent_field(c.parent_id, "Parent initiative id", "gong-fu-gong-fang"),
-        FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         linked_field(
             "organisation", "Has this organisation in any role", roles, "initiative_id", c.id
         ),
@@ -129,12 +70,6 @@ INITIATIVES = list_spec(
         ),
         linked_field("article", "Named in this article", mentions, "initiative_id", c.id),
     ],
-    sort_keys=[
-        SortKey("name", c.name, str),
-        SortKey("kind", c.kind, str),
-    ],
-    searchable=True,
-    default_sort="name",
 )
 
 
@@ -146,7 +81,7 @@ load_detail = detail_loader(
 # ---------------------------------------------------------------- writes
 
 
-class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
+class InitiativeIn(NamedIn):
     """A new initiative. Omit `id` to derive it from the name (pinyin slug)."""
 
     name: Annotated[str, fits(Initiative, "name", 1)]
@@ -154,11 +89,6 @@ class InitiativeIn(msgspec.Struct, forbid_unknown_fields=True):
     id: Slug | None = None
     name_en: Annotated[str, fits(Initiative, "name_en")] | None = None
     summary: Long | None = None
-    region: Slug | None = None
-    parent: Slug | None = None
-    aliases: Aliases = []
-    notes: Notes = []
-    null_reasons: NullReasons = {}
 
 
 WRITE = named_write(
@@ -173,6 +103,6 @@ RESOURCE = Resource(
     description="Programmes, brands, apps and projects the articles name.",
     detail_summary="Get an initiative with its mentions",
     example_id="liu-dong-gong-xiao-gong-fu-che",
-    search=SearchText("name", ("name_en", "aliases", "summary"), derived=(display_name,)),
+    search=named_search("summary"),
     write=WRITE,
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -35,16 +34,14 @@ from service.models import (
 from service.resources.articles import ARTICLE_KINDS, ARTICLES, CONTRIBUTOR_ROLES
 from service.resources.initiatives import INITIATIVE_KINDS, INITIATIVES
 from service.resources.metrics import METRIC_KINDS
-from service.resources.organisations import (
-    ORGANISATION_KINDS,
-    ORGANISATIONS,
-    ROLES,
-)
+from service.resources.organisations import ORGANISATION_KINDS, ORGANISATIONS
 from service.resources.places import PLACE_KINDS, PLACES
 from service.resources.recognitions import LEVELS, RECOGNITION_KINDS, RECOGNITIONS
 from service.resources.regions import REGION_LEVELS, REGIONS
 from service.resources.registry import RESOURCES
 from service.resources.relations import RELATION_ROLES, relations
+from service.resources.roles import ROLES
+from service.typenames import type_name
 from service.web.errors import COMMON_ERRORS
 from service.web.wire import to_plain_json
 
@@ -312,16 +309,6 @@ def _field_docs(item: type[Any], detail: type[Any]) -> list[FieldDoc]:
     return docs
 
 
-def _python_type_name(kind: type[Any]) -> str:
-    if kind is bool:
-        return "boolean"
-    if kind is int:
-        return "integer"
-    if kind in (Decimal, float):
-        return "number"
-    return "string"
-
-
 def resource_doc(spec: ListSpec[Any], detail: type[Any], description: str) -> ResourceDoc:
     path = f"/v1/{spec.resource}"
     return ResourceDoc(
@@ -333,7 +320,7 @@ def resource_doc(spec: ListSpec[Any], detail: type[Any], description: str) -> Re
         filters=[
             FilterDoc(
                 name=flt.name,
-                type=_python_type_name(flt.type),
+                type=type_name(flt.type),
                 operators=list(flt.ops),
                 parameters=[flt.name if op == "eq" else f"{flt.name}__{op}" for op in flt.ops],
                 description=flt.description,
@@ -343,9 +330,7 @@ def resource_doc(spec: ListSpec[Any], detail: type[Any], description: str) -> Re
             for flt in spec.filters
         ],
         sort_keys=[
-            SortDoc(
-                name=key.name, type=_python_type_name(key.type), description=key.description or None
-            )
+            SortDoc(name=key.name, type=type_name(key.type), description=key.description or None)
             for key in spec.sort_keys
         ],
         default_sort=spec.default_sort,

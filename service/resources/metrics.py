@@ -29,7 +29,6 @@ from service.listing.spec import (
     Row,
     SortKey,
     coded_field,
-    id_field,
     region_field,
     vocabulary_field,
 )
@@ -220,7 +219,6 @@ METRICS = list_spec(
     t,
     convert=CONVERT,
     filters=[
-        id_field(c.id, "Metric"),
         FilterField("article", str, KEY_OPS, "Article id", column=c.article_id, facet=True),
         FilterField("document", str, KEY_OPS, "Document id", column=c.document_id, facet=True),
         region_field(c.region_id),

@@ -6,47 +6,17 @@ import dataclasses
 from typing import Annotated, Any, Literal
 
 import msgspec
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.curation.bodies import Aliases, Notes, NullReasons, Slug, fits
+from service.curation.bodies import Slug, fits
 from service.curation.rules import Context, Problems, Wire, unique_name_problems
-from service.listing.declare import detail_loader, list_spec
-from service.listing.spec import (
-    TEXT_OPS,
-    FilterField,
-    Row,
-    SortKey,
-    id_field,
-    linked_field,
-    parent_field,
-    region_field,
-    vocabulary_field,
-)
-from service.models import (
-    ArticleOrganisation,
-    Initiative,
-    InitiativeOrganisation,
-    Organisation,
-    table_of,
-)
-from service.resources.common import (
-    AliasesOut,
-    DisplayName,
-    MentionsOut,
-    NameAsWritten,
-    NameEn,
-    NotesOut,
-    NullReasonsOut,
-    RecordId,
-    RegionRef,
-    display_name,
-    doc,
-    mentions_of,
-)
-from service.resources.links import place_field
+from service.listing.declare import detail_loader
+from service.listing.spec import FilterField, Row, linked_field
+from service.models import ArticleOrganisation, Organisation, table_of
+from service.resources.common import AliasesOut, MentionsOut, RegionRef, doc, mentions_of
+from service.resources.named import NamedIn, NamedOut, named_list_spec, named_search
 from service.resources.relations import SEEDS, TypedRelation, load_relations
-from service.resources.resource import Resource, SearchText, WriteSpec, named_write
+from service.resources.resource import Resource, WriteSpec, named_write
+from service.resources.roles import RoleLink, initiatives_of, roles
 
 ORGANISATION_KINDS = (
     "government",
@@ -63,7 +33,6 @@ ORGANISATION_KINDS = (
     "social_organisation",
     "other",
 )
-ROLES = ("lead", "partner", "operator", "funder", "endorser", "participant")
 
 
 class FullerName(msgspec.Struct):
@@ -85,10 +54,7 @@ class FullerNameIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 
-class OrganisationOut(msgspec.Struct):
-    id: RecordId
-    name: NameAsWritten
-    display_name: DisplayName
+class OrganisationOut(NamedOut):
     fuller_name: Annotated[
         FullerName | None,
         doc(
@@ -96,24 +62,13 @@ class OrganisationOut(msgspec.Struct):
             "too); null when the written name is already the full one."
         ),
     ]
-    name_en: NameEn
     kind: Annotated[str, doc("Kind of organisation; see `enumerations.organisation_kinds`.")]
     region: RegionRef
     parent: Annotated[str | None, doc("Id of the parent organisation.")]
     aliases: AliasesOut
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class RoleLink(msgspec.Struct):
-    """A link between an initiative and an organisation, with the organisation's role."""
-
-    id: str
-    name: str
-    role: str
-
-
-class OrganisationDetail(OrganisationOut):
+class OrganisationDetail(OrganisationOut, kw_only=True):
     """An organisation with its initiatives and every article mention (quote + span)."""
 
     initiatives: Annotated[list[RoleLink], doc("Initiatives it takes part in, with its role.")]
@@ -137,22 +92,18 @@ def fuller_name_text(row: Row) -> str:
 
 t = table_of(Organisation)
 c = t.c
-roles = table_of(InitiativeOrganisation)
 mentions = table_of(ArticleOrganisation)
 
 
-ORGANISATIONS = list_spec(
+ORGANISATIONS = named_list_spec(
     "organisations",
     OrganisationOut,
     t,
-    convert={"display_name": display_name, "fuller_name": lambda row: _fuller_name(row)},
+    kinds=ORGANISATION_KINDS,
+    kind_example="bank",
+    parent="Parent organisation id",
+    convert={"fuller_name": _fuller_name},
     filters=[
-        id_field(c.id, "Organisation"),
-        vocabulary_field("kind", c.kind, ORGANISATION_KINDS, "Kind of organisation", "bank"),
-        region_field(c.region_id),
-        place_field("organisations", c.id),
-        parent_field(c.parent_id, "Parent organisation id"),
-        FilterField("name", str, TEXT_OPS, "Chinese name", column=c.name),
         FilterField("name_en", str, ("contains", "startswith"), "English name", column=c.name_en),
         linked_field("article", "Named in this article", mentions, "organisation_id", c.id),
         linked_field(
@@ -164,30 +115,13 @@ ORGANISATIONS = list_spec(
             example="gong-fu-gong-fang",
         ),
     ],
-    sort_keys=[
-        SortKey("name", c.name, str),
-        SortKey("kind", c.kind, str),
-    ],
-    searchable=True,
-    default_sort="name",
 )
-
-
-async def load_roles(conn: AsyncConnection, organisation_id: str) -> list[RoleLink]:
-    initiative = table_of(Initiative)
-    rows = await conn.execute(
-        sa.select(initiative.c.id, initiative.c.name, roles.c.role)
-        .join(initiative, initiative.c.id == roles.c.initiative_id)
-        .where(roles.c.organisation_id == organisation_id, initiative.c.deleted_at.is_(None))
-        .order_by(initiative.c.id, roles.c.role)
-    )
-    return [RoleLink(r.id, r.name, r.role) for r in rows]
 
 
 load_detail = detail_loader(
     ORGANISATIONS,
     OrganisationDetail,
-    initiatives=lambda conn, organisation_id, _item: load_roles(conn, organisation_id),
+    initiatives=lambda conn, organisation_id, _item: initiatives_of(conn, organisation_id),
     relations=load_relations,
     mentions=mentions_of(mentions, "organisation_id"),
 )
@@ -196,7 +130,7 @@ load_detail = detail_loader(
 # ---------------------------------------------------------------- writes
 
 
-class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
+class OrganisationIn(NamedIn):
     """A new organisation. Omit `id` to derive it from the name (pinyin slug)."""
 
     name: Annotated[str, fits(Organisation, "name", 1)]
@@ -204,11 +138,6 @@ class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
     id: Slug | None = None
     name_en: Annotated[str, fits(Organisation, "name_en")] | None = None
     fuller_name: FullerNameIn | None = None
-    region: Slug | None = None
-    parent: Slug | None = None
-    aliases: Aliases = []
-    notes: Notes = []
-    null_reasons: NullReasons = {}
 
 
 def _rules(record: Wire, ctx: Context, record_id: str) -> Problems:
@@ -236,7 +165,7 @@ RESOURCE = Resource(
     description="Bodies, companies, banks and alliances named.",
     detail_summary="Get an organisation with its initiatives and mentions",
     example_id="tai-long-yin-hang-li-shui-fen-hang",
-    search=SearchText("name", ("name_en", "aliases"), derived=(display_name, fuller_name_text)),
+    search=named_search(derived=(fuller_name_text,)),
     write=WRITE,
     seed=SEEDS,
 )

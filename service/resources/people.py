@@ -11,18 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.listing.declare import detail_loader, list_spec
-from service.listing.spec import REQUIRED_TEXT_OPS, FilterField, SortKey, id_field, linked_field
+from service.listing.spec import REQUIRED_TEXT_OPS, FilterField, SortKey, linked_field
 from service.models import Organisation, Person, PersonMention, PersonOrganisation, table_of
 from service.resources.common import (
     AliasesOut,
-    MentionsOut,
     NameAsWritten,
-    NotesOut,
-    NullReasonsOut,
-    QuotedMention,
-    RecordId,
+    QuotedMentions,
+    RecordOut,
     doc,
     mentions_of,
+    with_mentions,
 )
 from service.resources.resource import Resource, Rows, SearchText, SeedSource
 
@@ -35,22 +33,16 @@ class PersonRole(msgspec.Struct):
     title: Annotated[str | None, doc("Title as written (教授, 负责人 …); null when none.")]
 
 
-class PersonOut(msgspec.Struct):
+class PersonOut(RecordOut):
     """A person named in the articles."""
 
-    id: RecordId
     name: NameAsWritten
     aliases: AliasesOut
     titles: Annotated[list[str], doc("Titles and offices as written (县委常委, 教授 …).")]
     organisations: Annotated[list[PersonRole], doc("Organisations, each with the title there.")]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class PersonDetail(PersonOut):
-    """A person with every mention (quote + span)."""
-
-    mentions: MentionsOut
+PersonDetail = with_mentions(PersonOut, "A person with every mention (quote + span).")
 
 
 t = table_of(Person)
@@ -79,7 +71,6 @@ PEOPLE = list_spec(
     t,
     load_extras=load_organisations,
     filters=[
-        id_field(c.id, "Person"),
         FilterField(
             "name", str, REQUIRED_TEXT_OPS, "Name as written", column=c.name, example="胡显平"
         ),
@@ -113,7 +104,7 @@ class Affiliation(msgspec.Struct, forbid_unknown_fields=True):
 class PersonRecord(msgspec.Struct, forbid_unknown_fields=True):
     id: str
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    mentions: Annotated[list[QuotedMention], msgspec.Meta(min_length=1)]
+    mentions: QuotedMentions
     aliases: list[str] = []
     titles: list[str] = []
     organisations: list[Affiliation] = []

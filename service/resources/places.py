@@ -16,21 +16,17 @@ from service.listing.spec import (
     REQUIRED_TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
+    kind_region_parent,
     linked_field,
-    parent_field,
-    region_field,
-    vocabulary_field,
 )
 from service.models import Place, PlaceLink, PlaceMention, table_of
 from service.resources.common import (
     AliasesOut,
     MentionsOut,
     NameAsWritten,
-    NotesOut,
-    NullReasonsOut,
     QuotedMention,
-    RecordId,
+    QuotedMentions,
+    RecordOut,
     RegionRef,
     Span,
     doc,
@@ -57,17 +53,14 @@ LinkedResource = Literal["metrics", "initiatives", "organisations"]
 NO_PARENT = "The text names no enclosing place below county level."
 
 
-class PlaceOut(msgspec.Struct):
+class PlaceOut(RecordOut):
     """A place below county level; `region` is the county-level region it lies in."""
 
-    id: RecordId
     name: NameAsWritten
     kind: Annotated[str, doc("Kind of place; see `enumerations.place_kinds`.")]
     region: RegionRef
     parent: Annotated[str | None, doc("Id of the enclosing place, where the text names one.")]
     aliases: AliasesOut
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
 class PlacedRecord(msgspec.Struct):
@@ -80,7 +73,7 @@ class PlacedRecord(msgspec.Struct):
     span: Span
 
 
-class PlaceDetail(PlaceOut):
+class PlaceDetail(PlaceOut, kw_only=True):
     """A place with every mention and the records the text places in it."""
 
     mentions: MentionsOut
@@ -97,10 +90,9 @@ PLACES = list_spec(
     PlaceOut,
     t,
     filters=[
-        id_field(c.id, "Place"),
-        vocabulary_field("kind", c.kind, PLACE_KINDS, "Kind of place", "village"),
-        region_field(c.region_id),
-        parent_field(c.parent_id, "Enclosing place id", "zhang-xi-xiang"),
+        *kind_region_parent(
+            c, "place", PLACE_KINDS, "village", "Enclosing place id", "zhang-xi-xiang"
+        ),
         FilterField(
             "name", str, REQUIRED_TEXT_OPS, "Name as written", column=c.name, example="力溪村"
         ),
@@ -149,7 +141,7 @@ class PlaceRecord(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
     kind: PlaceKind
     region: str
-    mentions: Annotated[list[QuotedMention], msgspec.Meta(min_length=1)]
+    mentions: QuotedMentions
     parent: str | None = None
     aliases: list[str] = []
     not_mentions: list[NotAMention] = []

@@ -18,20 +18,17 @@ from service.listing.spec import (
     REQUIRED_TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
     link_filter,
     linked_field,
     vocabulary_field,
 )
 from service.models import Recognition, RecognitionMention, RecognitionRecipient, table_of
 from service.resources.common import (
-    MentionsOut,
-    NotesOut,
-    NullReasonsOut,
-    QuotedMention,
-    RecordId,
+    QuotedMentions,
+    RecordOut,
     doc,
     mentions_of,
+    with_mentions,
 )
 from service.resources.links import RecordRef, live_records
 from service.resources.resource import Resource, Rows, SearchText, SeedSource
@@ -55,10 +52,9 @@ LEVELS: tuple[str, ...] = typing.get_args(Level)
 RecipientResource = Literal["initiatives", "organisations", "places", "regions", "people"]
 
 
-class RecognitionOut(msgspec.Struct):
+class RecognitionOut(RecordOut):
     """A recognition as the text states it: what, how high, who received it, who gave it, when."""
 
-    id: RecordId
     what: Annotated[str, doc("The recognition as written (全国县域流通六大典型案例 …).")]
     kind: Annotated[str, doc("Kind of recognition; see `enumerations.recognition_kinds`.")]
     level: Annotated[str, doc("Level: international, national, provincial or municipal.")]
@@ -67,14 +63,11 @@ class RecognitionOut(msgspec.Struct):
     ]
     awarded: Annotated[str | None, doc("When it was given, as far as the text says (a year).")]
     recipients: Annotated[list[RecordRef], doc("The records that received it.")]
-    notes: NotesOut
-    null_reasons: NullReasonsOut
 
 
-class RecognitionDetail(RecognitionOut):
-    """A recognition with every mention (quote + span)."""
-
-    mentions: MentionsOut
+RecognitionDetail = with_mentions(
+    RecognitionOut, "A recognition with every mention (quote + span)."
+)
 
 
 t = table_of(Recognition)
@@ -100,7 +93,6 @@ RECOGNITIONS = list_spec(
     t,
     load_extras=load_recipients,
     filters=[
-        id_field(c.id, "Recognition"),
         vocabulary_field("kind", c.kind, RECOGNITION_KINDS, "Kind of recognition", "typical_case"),
         vocabulary_field("level", c.level, LEVELS, "Level", "national"),
         FilterField(
@@ -155,7 +147,7 @@ class RecognitionRecord(msgspec.Struct, forbid_unknown_fields=True):
     kind: RecognitionKind
     level: Level
     recipients: Annotated[list[Recipient], msgspec.Meta(min_length=1)]
-    mentions: Annotated[list[QuotedMention], msgspec.Meta(min_length=1)]
+    mentions: QuotedMentions
     awarder: Awarder | None = None
     awarder_null_reason: str | None = None
     when: str | None = None

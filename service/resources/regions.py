@@ -12,7 +12,6 @@ from service.listing.spec import (
     TEXT_OPS,
     FilterField,
     SortKey,
-    id_field,
     parent_field,
     region_filter,
     vocabulary_field,
@@ -46,7 +45,6 @@ REGIONS = list_spec(
     RegionOut,
     t,
     filters=[
-        id_field(c.id, "Region"),
         vocabulary_field("level", c.level, REGION_LEVELS, "Administrative level", "county"),
         parent_field(c.parent_id, "Parent region id", "li-shui-shi"),
         FilterField(

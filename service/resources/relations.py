@@ -81,25 +81,26 @@ class Target(msgspec.Struct, forbid_unknown_fields=True):
     id: str
 
 
-class RoleRecord(msgspec.Struct, forbid_unknown_fields=True):
+class Quoted(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Where the text states a relation: the document, the quote, its span and a curator note."""
+
+    document: str
+    quote: str
+    span: tuple[int, int]
+    note: str | None = None
+
+
+class RoleRecord(Quoted):
     target: Target
     organisation: str
     role: InitiativeRole
-    document: str
     article: str
-    quote: str
-    span: tuple[int, int]
-    note: str | None = None
 
 
-class MetricRoleRecord(msgspec.Struct, forbid_unknown_fields=True):
+class MetricRoleRecord(Quoted):
     metric: str
     organisation: str
     role: MetricRole
-    document: str
-    quote: str
-    span: tuple[int, int]
-    note: str | None = None
 
 
 def _row(organisation: str, resource: str, record_id: str, record: Any) -> Rows:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get
-from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, Schema
+from litestar.openapi.spec import Example, OpenAPIType, Parameter, Schema
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CTE
 
@@ -26,9 +26,15 @@ from service.listing.counts import SharedResults
 from service.listing.cursor import decode_cursor, query_binding
 from service.listing.envelope import PageInfo, PageLinks, Total, page_url
 from service.listing.handlers import cursor_secret
-from service.listing.openapi import SEARCH_TOLERANCE, search_parameter
+from service.listing.openapi import (
+    SEARCH_TOLERANCE,
+    list_parameter,
+    operation_with,
+    page_parameters,
+    query_parameter,
+    search_parameter,
+)
 from service.listing.params import name_list, parse_count, parse_limit, reject_unknown, single_param
-from service.listing.spec import MAX_IN_VALUES
 from service.listing.sql import neighbour_cursors, scan_keyset
 from service.ranking import SCALE, Memo, ranked_candidates, weights
 from service.resources.common import Span, doc
@@ -132,63 +138,22 @@ def _parameters() -> list[Parameter]:
             "共富工坊",
             required=True,
         ),
-        Parameter(
-            name="sort",
-            param_in="query",
-            required=False,
-            description="Order of the hits: comma-separated keys, `-` for descending. Default "
-            "`-score` (most relevant first); `type` or `title` instead. The hit's type and id "
-            "always break ties.",
-            schema=Schema(type=OpenAPIType.STRING, pattern=SORT_PATTERN, default=DEFAULT_SORT),
+        query_parameter(
+            "sort",
+            "Order of the hits: comma-separated keys, `-` for descending. Default `-score` (most "
+            "relevant first); `type` or `title` instead. The hit's type and id always break ties.",
+            Schema(type=OpenAPIType.STRING, pattern=SORT_PATTERN, default=DEFAULT_SORT),
             examples={"default": Example(value=DEFAULT_SORT), "by type": Example(value="type")},
         ),
-        Parameter(
-            name="type",
-            param_in="query",
-            required=False,
-            description="Only these resource types (comma-separated).",
-            schema=Schema(
-                type=OpenAPIType.ARRAY,
-                items=Schema(type=OpenAPIType.STRING, enum=list(SEARCH_TYPES)),
-                min_items=1,
-                max_items=MAX_IN_VALUES,
-            ),
-            style="form",
-            explode=False,
+        list_parameter(
+            "type",
+            "Only these resource types (comma-separated).",
+            Schema(type=OpenAPIType.STRING, enum=list(SEARCH_TYPES)),
         ),
-        Parameter(
-            name="limit",
-            param_in="query",
-            required=False,
-            description="Page size, 1 to 100 (default 20).",
-            schema=Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=100, default=20),
-        ),
-        Parameter(
-            name="cursor",
-            param_in="query",
-            required=False,
-            description="Opaque cursor from `page.next_cursor`/`prev_cursor`, bound to the query.",
-            schema=Schema(type=OpenAPIType.STRING, max_length=2048),
-        ),
-        Parameter(
-            name="count",
-            param_in="query",
-            required=False,
-            description="`exact` (default) or `none`.",
-            schema=Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
+        *page_parameters(
+            "Opaque cursor from `page.next_cursor`/`prev_cursor`, bound to the query."
         ),
     ]
-
-
-def _operation_class() -> type[Operation]:
-    import dataclasses
-
-    def __post_init__(self: Operation) -> None:
-        self.parameters = [*(self.parameters or []), *_parameters()]
-
-    return dataclasses.dataclass(
-        type("SearchOperation", (Operation,), {"__post_init__": __post_init__})
-    )
 
 
 class SearchController(Controller):
@@ -204,7 +169,7 @@ class SearchController(Controller):
         "over the service's own tokens, the title counting twice), best first, the hit's type "
         "and id breaking ties; `sort=type` or `sort=title` orders them otherwise. Same hits, "
         "scores and order on SQLite and PostgreSQL.",
-        operation_class=_operation_class(),
+        operation_class=operation_with("SearchOperation", _parameters),
         responses=COMMON_ERRORS,
     )
     async def search(self, request: Request[Any, Any, Any], db: Db) -> Response[SearchPage]:

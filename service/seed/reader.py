@@ -38,8 +38,8 @@ from service.curation.rules import (
 )
 from service.models import dataset_tables
 from service.resources.articles import CONTRIBUTOR_ROLES
-from service.resources.organisations import ROLES
 from service.resources.resource import Resource, SeedSource, WriteSpec
+from service.resources.roles import ROLES
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 Row = dict[str, Any]

@@ -16,6 +16,16 @@ from service.web.problems import KINDS, PARAM_CODES, ParamCode, kind_for, type_u
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("service.errors")
+# The two field descriptions that list a vocabulary, written out from it.
+CODE_DOC = "What is wrong, for programs: " + "; ".join(
+    f"`{code}`: {text}" for code, text in PARAM_CODES.items()
+)
+TYPE_DOC = (
+    "The kind of error, stable: branch on it. A URI reference to a page describing it: "
+    "`/problems/<kind>` (absolute when the server has a public base URL). Kinds: "
+    + ", ".join(f"`{k.slug}` ({k.status})" for k in KINDS)
+    + "."
+)
 
 
 class InvalidParam(msgspec.Struct):
@@ -23,13 +33,7 @@ class InvalidParam(msgspec.Struct):
 
     name: Annotated[str, msgspec.Meta(description="The parameter, header or body field.")]
     reason: Annotated[str, msgspec.Meta(description="Why it was rejected, in English.")]
-    code: Annotated[
-        ParamCode,
-        msgspec.Meta(
-            description="What is wrong, for programs: "
-            + "; ".join(f"`{code}`: {text}" for code, text in PARAM_CODES.items())
-        ),
-    ]
+    code: Annotated[ParamCode, msgspec.Meta(description=CODE_DOC)]
     location: Annotated[str, msgspec.Meta(description="`query`, `path`, `header` or `body`.")] = (
         "query"
     )
@@ -40,14 +44,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
     title: Annotated[str, msgspec.Meta(description="The same for every problem of a `type`.")]
     status: Annotated[int, msgspec.Meta(description="The HTTP status code.")]
-    type: Annotated[
-        str,
-        msgspec.Meta(
-            description="The kind of error, stable: branch on it. A URI reference to a page "
-            "describing it: `/problems/<kind>` (absolute when the server has a public base "
-            "URL). Kinds: " + ", ".join(f"`{k.slug}` ({k.status})" for k in KINDS) + "."
-        ),
-    ]
+    type: Annotated[str, msgspec.Meta(description=TYPE_DOC)]
     detail: Annotated[
         str | None, msgspec.Meta(description="This occurrence, in English (may change).")
     ] = None

@@ -60,7 +60,9 @@ async def test_create_patch_delete_restore(engine: AsyncEngine) -> None:
     unchanged = await ops.write_transaction(
         engine,
         versions(),
-        lambda conn: ops.patch(conn, ORGS, created.record_id, same, CURATOR, created.tag),
+        lambda conn: ops.patch(
+            conn, ops.Target(ORGS, created.record_id, created.tag), same, CURATOR
+        ),
     )
     assert unchanged.tag == created.tag
     assert await audit_rows(engine) == audits
@@ -71,17 +73,19 @@ async def test_create_patch_delete_restore(engine: AsyncEngine) -> None:
         await ops.write_transaction(
             engine,
             versions(),
-            lambda conn: ops.delete(conn, ORGS, created.record_id, CURATOR, '"old"'),
+            lambda conn: ops.delete(conn, ops.Target(ORGS, created.record_id, '"old"'), CURATOR),
         )
     assert stale.value.status_code == 412
     deleted = await ops.write_transaction(
         engine,
         versions(),
-        lambda conn: ops.delete(conn, ORGS, created.record_id, CURATOR, created.tag),
+        lambda conn: ops.delete(conn, ops.Target(ORGS, created.record_id, created.tag), CURATOR),
     )
     assert deleted.body is None
     restored = await ops.write_transaction(
-        engine, versions(), lambda conn: ops.restore(conn, ORGS, created.record_id, CURATOR, "*")
+        engine,
+        versions(),
+        lambda conn: ops.restore(conn, ops.Target(ORGS, created.record_id, "*"), CURATOR),
     )
     assert restored.body.name == "单元测试合作社"
 

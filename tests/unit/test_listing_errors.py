@@ -7,8 +7,8 @@ import pytest
 
 from service.listing.columns import column_type
 from service.listing.cursor import Cursor, decode_cursor, encode_cursor, query_binding
+from service.listing.limits import MAX_SORT_KEYS
 from service.listing.params import parse_sort
-from service.listing.spec import MAX_SORT_KEYS
 from service.resources.organisations import ORGANISATIONS
 from service.web.errors import BadRequest, InvalidParam
 

@@ -4039,12 +4039,6 @@ export interface operations {
                 region__not?: string;
                 /** @description Region id; matches the region and every region inside it — is null (`true`) or not null (`false`). */
                 region__isnull?: boolean;
-                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — equals. Example: `xian-du-xiang`. */
-                place?: string;
-                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — is one of (comma-separated list). Example: `xian-du-xiang`. */
-                place__in?: string[];
-                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — differs from (rows where the field is null are included). */
-                place__not?: string;
                 /** @description Parent initiative id — equals. Example: `gong-fu-gong-fang`. */
                 parent?: string;
                 /** @description Parent initiative id — is one of (comma-separated list). Example: `gong-fu-gong-fang`. */
@@ -4053,6 +4047,12 @@ export interface operations {
                 parent__not?: string;
                 /** @description Parent initiative id — is null (`true`) or not null (`false`). */
                 parent__isnull?: boolean;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — equals. Example: `xian-du-xiang`. */
+                place?: string;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — is one of (comma-separated list). Example: `xian-du-xiang`. */
+                place__in?: string[];
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — differs from (rows where the field is null are included). */
+                place__not?: string;
                 /** @description Chinese name — equals. */
                 name?: string;
                 /** @description Chinese name — is one of (comma-separated list). */
@@ -6162,7 +6162,7 @@ export interface operations {
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "display_name" | "fuller_name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons")[];
+                fields?: ("id" | "name" | "display_name" | "name_en" | "fuller_name" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
                 /** @description Count the values of these fields (`facets.<field>`: value and count, most frequent first, at most 50). Each facet applies every other filter, not its own. */
@@ -6185,12 +6185,6 @@ export interface operations {
                 region__not?: string;
                 /** @description Region id; matches the region and every region inside it — is null (`true`) or not null (`false`). */
                 region__isnull?: boolean;
-                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — equals. Example: `xian-du-xiang`. */
-                place?: string;
-                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — is one of (comma-separated list). Example: `xian-du-xiang`. */
-                place__in?: string[];
-                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — differs from (rows where the field is null are included). */
-                place__not?: string;
                 /** @description Parent organisation id — equals. */
                 parent?: string;
                 /** @description Parent organisation id — is one of (comma-separated list). */
@@ -6199,6 +6193,12 @@ export interface operations {
                 parent__not?: string;
                 /** @description Parent organisation id — is null (`true`) or not null (`false`). */
                 parent__isnull?: boolean;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — equals. Example: `xian-du-xiang`. */
+                place?: string;
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — is one of (comma-separated list). Example: `xian-du-xiang`. */
+                place__in?: string[];
+                /** @description Id of a place below county level that the text places it in (`/v1/places/{id}`) — differs from (rows where the field is null are included). */
+                place__not?: string;
                 /** @description Chinese name — equals. */
                 name?: string;
                 /** @description Chinese name — is one of (comma-separated list). */
@@ -6504,7 +6504,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
-                fields?: ("id" | "name" | "display_name" | "fuller_name" | "name_en" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "initiatives" | "relations" | "mentions")[];
+                fields?: ("id" | "name" | "display_name" | "name_en" | "fuller_name" | "kind" | "region" | "parent" | "aliases" | "notes" | "null_reasons" | "initiatives" | "relations" | "mentions")[];
                 /** @description Related records to embed under each item's `expanded` object, by relation name; `a.b` embeds b inside a (depth ≤ 2). Fetched in one query per relation. */
                 expand?: ("region" | "region.parent" | "parent" | "parent.region" | "parent.parent")[];
             };
