@@ -320,6 +320,18 @@ class Metric(SQLModel, table=True):
             sqlite_where=sa.text("deleted_at IS NULL"),
             postgresql_where=sa.text("deleted_at IS NULL"),
         ),
+        # Facets per region (migration 0010): index-only facet counts under a region filter.
+        *(
+            sa.Index(
+                f"ix_metric_live_region_{column}",
+                "region_id",
+                column,
+                "deleted_at",
+                sqlite_where=sa.text("deleted_at IS NULL"),
+                postgresql_where=sa.text("deleted_at IS NULL"),
+            )
+            for column in ("unit", "kind", "qualifier", "period", "cumulative")
+        ),
     )
 
 
