@@ -73,7 +73,7 @@ async def test_sqlite_looks_the_hits_up_by_rowid(database_url: str) -> None:
             compiled = stmt.compile(dialect=conn.dialect)
             params = tuple(compiled.params[name] for name in compiled.positiontup or [])
             result = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, params)
-            steps = [row[3] for row in result]
+            steps = [str(step) for step in result.scalars(3)]
     finally:
         await engine.dispose()
     assert any("search_entry USING INTEGER PRIMARY KEY" in step for step in steps), steps
