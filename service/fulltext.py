@@ -219,9 +219,13 @@ def match_clause(query: SearchQuery, dialect: str) -> ColumnElement[bool]:
 
 
 def matching_ids(resource: str, query: SearchQuery, dialect: str) -> sa.Select[tuple[str]]:
-    return sa.select(entries.c.record_id).where(
-        entries.c.resource == resource, match_clause(query, dialect)
-    )
+    kind: ColumnElement[str] = entries.c.resource
+    if dialect == "sqlite":
+        # Unary `+` keeps SQLite from reading every entry of the resource through the
+        # (resource, record_id) index to test each against the FTS hits (1M entries per query on
+        # the bench): the hits' rowids are looked up by primary key instead.
+        kind = sa.literal_column(f"+{entries.name}.resource", sa.String)
+    return sa.select(entries.c.record_id).where(kind == resource, match_clause(query, dialect))
 
 
 def highlight(text: str, query: SearchQuery, width: int = 60) -> tuple[str, list[tuple[int, int]]]:

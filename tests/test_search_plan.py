@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.db import create_engine
-from service.fulltext import MAX_QUERY_WORDS, entries, match_clause, parse_query
+from service.fulltext import MAX_QUERY_WORDS, entries, match_clause, matching_ids, parse_query
 
 Client = AsyncTestClient[Litestar]
 WORDS = "共富 工坊 丽水 强村 公司 利润 增长 农民 收入 山区"
@@ -57,3 +57,24 @@ async def test_postgresql_plans_use_the_gin_indexes(
         await engine.dispose()
     assert index in plan
     assert "to_tsvector" not in plan  # nothing computed per row at query time
+
+
+async def test_sqlite_looks_the_hits_up_by_rowid(database_url: str) -> None:
+    """The FTS hits are fetched by primary key, not tested one by one against a scan of every
+    entry of the resource (what SQLite picked with an indexable `resource =` term)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the plan of the SQLite query")
+    query = parse_query(WORDS)
+    assert query is not None
+    stmt = matching_ids("metrics", query, "sqlite")
+    engine = create_engine(database_url, pool=False)
+    try:
+        async with engine.connect() as conn:
+            compiled = stmt.compile(dialect=conn.dialect)
+            params = tuple(compiled.params[name] for name in compiled.positiontup or [])
+            result = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, params)
+            steps = [str(step) for step in result.scalars(3)]
+    finally:
+        await engine.dispose()
+    assert any("search_entry USING INTEGER PRIMARY KEY" in step for step in steps), steps
+    assert not any("(resource=?)" in step for step in steps), steps

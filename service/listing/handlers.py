@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.listing.counts import SharedResults
 from service.listing.envelope import Total, build_page
 from service.listing.export import export_lines
+from service.listing.facets import FacetCounts
 from service.listing.params import (
     ListQuery,
     canonical_conditions,
@@ -26,7 +27,7 @@ from service.listing.params import (
 )
 from service.listing.shaping import shape_items
 from service.listing.spec import DETAIL_PARAMS, EXPORT_MEDIA_TYPES, ListSpec
-from service.listing.sql import count_rows, estimate_rows, fetch_facets, fetch_page
+from service.listing.sql import count_rows, estimate_rows, fetch_page
 from service.web.layer import data_version
 from service.web.wire import WireResponse
 
@@ -55,7 +56,7 @@ async def list_response(
     result = dataclasses.replace(result, total=await _total(conn, spec, query, shared))
     facets = None
     if query.facets:
-        facets = await shared.get(("facets", query.facets), lambda: fetch_facets(conn, spec, query))
+        facets = await FacetCounts(shared.results, shared.version).facets(conn, spec, query)
     page, headers = build_page(request, spec, query, result, items, facets)
     return WireResponse(page, headers=headers)
 
@@ -76,8 +77,8 @@ async def _total(
 class _QueryResults:
     """The app's shared counts and facets (service/listing/counts.py), keyed for one query."""
 
-    def __init__(self, results: SharedResults[Any], key: tuple[Any, ...]) -> None:
-        self.results, self.key = results, key
+    def __init__(self, results: SharedResults[Any], version: Any, key: tuple[Any, ...]) -> None:
+        self.results, self.version, self.key = results, version, key
 
     async def get(self, what: Any, compute: Callable[[], Awaitable[Any]]) -> Any:
         return await self.results.get((*self.key, what), compute)
@@ -96,7 +97,7 @@ async def _shared_results(
     selection = msgspec.json.encode(
         [canonical_conditions(query.conditions), query.search.canonical if query.search else None]
     )
-    return _QueryResults(state["listing_results"], (version, spec.resource, selection))
+    return _QueryResults(state["listing_results"], version, (version, spec.resource, selection))
 
 
 async def detail_response(

@@ -11,7 +11,10 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 EXPORT_BATCH = 500
 
@@ -152,6 +155,31 @@ def region_subtree(region_ids: Sequence[str]) -> sa.Select[tuple[str]]:
     )
 
 
+class likely(FunctionElement[bool]):  # the SQL function's name
+    """SQLite's planner hint that a condition holds for most rows (`likely(X)`); elsewhere X.
+
+    A region filter names a city or a county of a few dozen regions, so it keeps a large share
+    of the rows, but SQLite (no statistics, an IN over a subquery) takes it as selective: it
+    gathered every row of the subtree by the region index and sorted them for the page (11 s
+    for `region=li-shui-shi` on 1M metrics, 1.2 s for a county). With the hint it reads the page
+    order's index and stops after `limit` rows (under 1 ms; 0.1 s for a county). PostgreSQL
+    decides from its statistics."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    name = "likely"
+
+
+@compiles(likely)
+def _likely_elsewhere(element: likely, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(likely, "sqlite")
+def _likely_on_sqlite(element: likely, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"likely({compiler.process(element.clauses, **kw)})"
+
+
 def region_filter(column: ColumnElement[Any]) -> Builder:
     """`region=X` matches X and every region inside it."""
 
@@ -160,7 +188,7 @@ def region_filter(column: ColumnElement[Any]) -> Builder:
             return column.is_(None) if value else column.is_not(None)
         ids = list(value) if isinstance(value, tuple) else [value]
         inside = column.in_(region_subtree(ids))
-        return sa.or_(column.is_(None), sa.not_(inside)) if op == "not" else inside
+        return sa.or_(column.is_(None), sa.not_(inside)) if op == "not" else likely(inside)
 
     return build
 

@@ -1,5 +1,5 @@
 """The SQL of a list: filter clauses, the keyset predicate, a page scan with its neighbour
-cursors and count, facets, and one record by id — Core rows, no ORM hydration."""
+cursors and counts, and one record by id (facets: service/listing/facets.py) — Core rows, no ORM hydration."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from service.fulltext import (
     matching_ids,
 )
 from service.listing.cursor import Cursor, cursor_value, encode_cursor, typed_key
-from service.listing.envelope import Facets, FacetValue, Total
-from service.listing.limits import MAX_FACET_VALUES
+from service.listing.envelope import Total
 from service.listing.params import ListQuery
 from service.listing.spec import FilterField, Item, ListSpec, Op, Row
 
@@ -226,25 +225,6 @@ async def _sampled_rows(conn: AsyncConnection, spec: ListSpec[Any], stmt: sa.Sel
     sample = stmt.where(rowid <= window).subquery()
     hits = int(await conn.scalar(sa.select(sa.func.count()).select_from(sample)) or 0)
     return round(hits / window * rows) if window else 0
-
-
-async def fetch_facets(conn: AsyncConnection, spec: ListSpec[Any], query: ListQuery) -> Facets:
-    """Value counts per facet; each facet applies every filter except its own (so a client can
-    see the alternatives to what it selected)."""
-    facets: Facets = {}
-    for name in query.facets:
-        column = spec.filter_by_name[name].column
-        assert column is not None
-        stmt = (
-            sa.select(column.label("value"), sa.func.count().label("n"))
-            .select_from(spec.table)
-            .where(*where_clauses(spec, query, conn.dialect.name, skip_field=name))
-            .group_by(column)
-            .order_by(sa.desc("n"), column.is_(None), column)
-            .limit(MAX_FACET_VALUES)
-        )
-        facets[name] = [FacetValue(r.value, int(r.n)) for r in await conn.execute(stmt)]
-    return facets
 
 
 async def fetch_item(conn: AsyncConnection, spec: ListSpec[Item], item_id: str) -> Item | None:
