@@ -422,6 +422,9 @@ class TestChanges:
         assert [c["id"] for c in since_time["data"]] == [c["id"] for c in everything]
         bad = await env.client.get("/v1/changes", params={"since": "yesterday"})
         assert_problem(bad, 400, "since")
+        # Past the 32-bit ids of PostgreSQL: no change is after it (once a 500 there).
+        beyond = await env.client.get("/v1/changes", params={"since": "999999999999999999"})
+        assert (beyond.status_code, beyond.json()["data"]) == (200, []), beyond.text
 
 
 class TestSeedVersusCuratorEdits:
