@@ -132,6 +132,7 @@ class BatchedLineHandler(logging.Handler):
         self._lines: list[str] = []
         self._outbox: SimpleQueue[str | None] = SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._scheduled: asyncio.AbstractEventLoop | None = None  # where hand_over is due
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -140,17 +141,20 @@ class BatchedLineHandler(logging.Handler):
             self.handleError(record)
             return
         self._lines.append(line)
-        if len(self._lines) > 1:
-            return  # a hand-off is already scheduled
         try:
-            asyncio.get_running_loop().call_soon(self.hand_over)
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop in this thread
             self.hand_over()
+            return
+        if self._scheduled is not loop:  # none scheduled, or on a loop that may be gone
+            self._scheduled = loop
+            loop.call_soon(self.hand_over)
 
     def hand_over(self) -> None:
         assert self.lock is not None  # created by Handler.__init__
         with self.lock:  # reentrant: emit calls this holding it
             lines, self._lines = self._lines, []
+            self._scheduled = None
             if not lines:
                 return
             if self._writer is None:
