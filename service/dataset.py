@@ -75,6 +75,10 @@ class DataVersion:
     def _in_hand(self) -> int | None:
         return None if self._must_wait or self.ttl <= 0 else self._value
 
+    def in_hand(self) -> int | None:
+        """The version `current()` would answer without a database read, or None."""
+        return self._in_hand()
+
     async def keep_fresh(self) -> None:
         """Re-read the version every `ttl` seconds for as long as the app runs (its lifespan
         starts and cancels this), so a change made elsewhere shows up within `ttl` even on a

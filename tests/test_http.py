@@ -645,6 +645,20 @@ class TestAccessLog:
         assert second["status"] == 404
         assert second["route"] == "unmatched"
 
+    async def test_a_cache_hit_answered_at_the_edge_is_logged_under_its_route(
+        self, client: Client, access_lines: list[str]
+    ) -> None:
+        first = await client.get("/v1/regions?limit=3")
+        again = await client.get(
+            "/v1/regions?limit=3", headers={"If-None-Match": first.headers["etag"]}
+        )
+        assert again.status_code == 304
+        entries = [json.loads(line) for line in access_lines]
+        assert [(e["route"], e["status"]) for e in entries] == [
+            ("/v1/regions", 200),
+            ("/v1/regions", 304),
+        ]
+
 
 class TestPrometheus:
     async def test_counts_by_route_template(self, private_db: Path) -> None:

@@ -27,7 +27,7 @@ from service.listing.params import (
 )
 from service.listing.shaping import shape_items
 from service.listing.spec import DETAIL_PARAMS, EXPORT_MEDIA_TYPES, ListSpec
-from service.listing.sql import count_rows, estimate_rows, fetch_page
+from service.listing.sql import count_rows, estimate_rows, fetch_page, read_revision
 from service.web.layer import data_version
 from service.web.wire import WireResponse
 
@@ -129,5 +129,8 @@ async def record_etag(conn: AsyncConnection, spec: ListSpec[Any], item: Any) -> 
     detail body `item` (None for read-only resources: the HTTP layer then hashes the body)."""
     if "revision" not in spec.table.c:
         return None
-    revision = await conn.scalar(sa.select(spec.table.c.revision).where(spec.id_column == item.id))
+    revision = read_revision(spec, item.id)  # read with the record: no second query
+    if revision is None:
+        stmt = sa.select(spec.table.c.revision).where(spec.id_column == item.id)
+        revision = await conn.scalar(stmt)
     return make_etag(spec.resource, item.id, int(revision), item) if revision is not None else None

@@ -7,6 +7,7 @@ headers, HEAD, and the guards that answer before routing (414, 413, 429, 400, 40
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -19,6 +20,7 @@ from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.web.asgi import Headers, client_address, header, merge_vary, send_whole, set_header
+from service.web.cache import edge_hit, send_entry
 from service.web.errors import PROBLEM_MEDIA_TYPE, InvalidParam, make_problem, problem_bytes
 from service.web.guards import reject
 from service.web.observability import REQUEST_ID, Exchange, record_request
@@ -45,13 +47,19 @@ REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 error_log = logging.getLogger("service.errors")
 
 
+# New request ids: 32 hex digits as before (uuid4().hex), a random per-process prefix and a
+# counter. Unique without a urandom call each: uuid4 was ~4 % of a detail request's CPU.
+_ID_PREFIX = uuid.uuid4().hex[:20]
+_id_counter = itertools.count()
+
+
 def request_id_from(value: bytes | None) -> str:
     """The client's `X-Request-ID` if it is sane (≤128 of A-Z a-z 0-9 . _ : -), else a new one."""
     if value is not None:
         text = value.decode("latin-1")
         if REQUEST_ID_PATTERN.fullmatch(text):
             return text
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_id_counter) & 0xFFFFFFFFFFFF:012x}"
 
 
 async def send_problem(
@@ -113,6 +121,9 @@ class EdgeMiddleware:
                 await send_problem(wrapped, status, detail, extra, params, self.base)
             elif exchange.method == "OPTIONS" and origin is not None and preflight is not None:
                 await self._answer_preflight(send, exchange, rate_headers, origin, preflight)
+            elif (hit := await edge_hit(self.layer, http)) is not None:
+                http["path_template"] = hit.route
+                await send_entry(wrapped, hit, header(request_headers, b"if-none-match"))
             else:
                 await self.app(cast("Scope", http), self._limit_body(receive), wrapped)
         except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -55,6 +56,7 @@ def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
     return offer if quality > 0 else None
 
 
+@functools.lru_cache(maxsize=256)  # clients send few distinct `Accept` values; parsed once
 def accepts_json(accept: str) -> bool:
     """Whether an `Accept` header admits a representation we serve: JSON, problem+json, or a
     CSV/NDJSON export (q-values honoured: `application/json;q=0` excludes JSON)."""
