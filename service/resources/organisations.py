@@ -86,7 +86,7 @@ def _fuller_name(row: Row) -> FullerName | None:
 
 def fuller_name_text(row: Row) -> str:
     """The fuller name, for search."""
-    stored: dict[str, Any] | None = row["fuller_name"]
+    stored: dict[str, Any] | None = row.get("fuller_name")
     return stored["name"] if stored else ""
 
 
