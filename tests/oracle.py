@@ -60,7 +60,7 @@ SORT_FIELDS = {("metrics", "position"): "position"}
 SEARCH_FIELDS = {
     "articles": ("headline", "kicker", "subheadline", "section", "byline", "body"),
     "initiatives": ("name", "name_en", "aliases", "summary", "display_name"),
-    "organisations": ("name", "name_en", "aliases", "display_name"),
+    "organisations": ("name", "name_en", "aliases", "display_name", "fuller_name"),
     "metrics": ("subject", "subject_en", "raw", "quote"),
     "people": ("name", "aliases", "titles"),
     "places": ("name", "aliases"),
@@ -261,7 +261,14 @@ class Oracle:
             self.resources["articles"].append(self._article(doc["id"], position, art))
         for org in page.get("organisations") or []:
             self.resources["organisations"].append(
-                Record(org["id"], {**_named(org), "kind": org["kind"]})
+                Record(
+                    org["id"],
+                    {
+                        **_named(org),
+                        "kind": org["kind"],
+                        "fuller_name": (org.get("fuller_name") or {}).get("name"),
+                    },
+                )
             )
         for ini in page.get("initiatives") or []:
             links = ini.get("organisations") or []
