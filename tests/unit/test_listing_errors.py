@@ -38,6 +38,17 @@ def test_too_many_sort_keys() -> None:
     )
 
 
+def test_exactly_the_most_sort_keys_parse_and_a_repeat_counts_once() -> None:
+    """The limit is inclusive; a repeated key keeps the first one's direction."""
+    keys = ",".join(["name", "-name", "kind", "name"][:MAX_SORT_KEYS])
+    assert len(keys.split(",")) == MAX_SORT_KEYS
+    parsed = parse_sort(ORGANISATIONS, keys)
+    assert [(key.name, descending) for key, descending in parsed] == [
+        ("name", False),
+        ("kind", False),
+    ]
+
+
 def test_a_known_sort_parses() -> None:
     ((key, descending),) = parse_sort(ORGANISATIONS, "-name")
     assert (key.name, descending) == ("name", True)
