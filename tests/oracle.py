@@ -60,7 +60,7 @@ SORT_FIELDS = {("metrics", "position"): "position"}
 SEARCH_FIELDS = {
     "articles": ("headline", "kicker", "subheadline", "section", "byline", "body"),
     "initiatives": ("name", "name_en", "aliases", "summary", "display_name"),
-    "organisations": ("name", "name_en", "aliases", "display_name", "fuller_name"),
+    "organisations": ("name", "name_en", "aliases", "display_name", "fuller_name_text"),
     "metrics": ("subject", "subject_en", "raw", "quote"),
     "people": ("name", "aliases", "titles"),
     "places": ("name", "aliases"),
@@ -266,7 +266,8 @@ class Oracle:
                     {
                         **_named(org),
                         "kind": org["kind"],
-                        "fuller_name": (org.get("fuller_name") or {}).get("name"),
+                        # Searched, not served as such (the API serves {name, basis, note}).
+                        "fuller_name_text": (org.get("fuller_name") or {}).get("name"),
                     },
                 )
             )
