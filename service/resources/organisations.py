@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from service.curation.bodies import Slug, fits
-from service.curation.rules import Context, Problems, Wire, unique_name_problems
+from service.curation.rules import Context, Problems, Wire
 from service.listing.declare import detail_loader
 from service.listing.spec import FilterField, Row, linked_field
 from service.models import ArticleOrganisation, Organisation, table_of
 from service.resources.common import AliasesOut, MentionsOut, RegionRef, doc, mentions_of
 from service.resources.named import NamedIn, NamedOut, named_list_spec, named_search
 from service.resources.relations import SEEDS, TypedRelation, load_relations
-from service.resources.resource import Resource, WriteSpec, named_write
+from service.resources.resource import Resource, named_write
 from service.resources.roles import RoleLink, initiatives_of, roles
 
 ORGANISATION_KINDS = (
@@ -140,21 +139,21 @@ class OrganisationIn(NamedIn):
     fuller_name: FullerNameIn | None = None
 
 
-def _rules(record: Wire, ctx: Context, record_id: str) -> Problems:
-    """Unique names, and a fuller name that is not one the record already has (seed/FORMAT.md,
-    fuller-name: a name the text writes is the name or an alias)."""
-    problems = unique_name_problems("organisation", record, ctx, record_id)
+def _fuller_name_rules(record: Wire, ctx: Context, record_id: str) -> Problems:
+    """A fuller name is not one the record already has (seed/FORMAT.md, fuller-name: a name
+    the text writes is the name or an alias)."""
     fuller = record.get("fuller_name")
     if fuller is not None and fuller["name"] in (record["name"], *record["aliases"]):
-        problems.append(("fuller_name", "the text writes it: it is the name or an alias"))
-    return problems
+        return [("fuller_name", "the text writes it: it is the name or an alias")]
+    return []
 
 
-WRITE: WriteSpec = dataclasses.replace(
-    named_write(
-        "organisation", OrganisationIn, ORGANISATION_KINDS, ("name_en", "region", "parent")
-    ),
-    rules=_rules,
+WRITE = named_write(
+    "organisation",
+    OrganisationIn,
+    ORGANISATION_KINDS,
+    ("name_en", "region", "parent"),
+    own_rules=_fuller_name_rules,
 )
 
 

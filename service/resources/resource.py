@@ -70,13 +70,16 @@ def named_write(
     in_type: type[msgspec.Struct],
     kinds: tuple[str, ...],
     nullable: tuple[str, ...],
+    own_rules: Callable[[Wire, Context, str], Problems] | None = None,
 ) -> WriteSpec:
     """How a record known by its unique `name` is written (organisations, initiatives): its id
     is the name's pinyin slug unless given, its `parent` is a record of its own kind, and
-    metrics and its children refer to it (a delete they block)."""
+    metrics and its children refer to it (a delete they block). `own_rules` are the
+    resource's, checked after the unique name."""
 
     def rules(record: Wire, ctx: Context, record_id: str) -> Problems:
-        return unique_name_problems(singular, record, ctx, record_id)
+        problems = unique_name_problems(singular, record, ctx, record_id)
+        return problems + own_rules(record, ctx, record_id) if own_rules else problems
 
     return WriteSpec(
         in_type=in_type,
