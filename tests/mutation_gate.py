@@ -48,7 +48,7 @@ TARGETS = [
     "service.listing.handlers.x_make_etag__mutmut_*",
     "service.web.cache.x_etag_matches__mutmut_*",
     # write preconditions and merge patch
-    "service.curation.ops.x__merge__mutmut_*",
+    "service.curation.ops.x_merge_patch__mutmut_*",
     "service.curation.ops.x__require_if_match__mutmut_*",
     "service.curation.ops.x__if_match_holds__mutmut_*",
     "service.curation.ops.x__check_if_match__mutmut_*",

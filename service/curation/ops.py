@@ -183,7 +183,7 @@ def _check_if_match(current: Current, if_match: str | None) -> None:
 # ---------------------------------------------------------------- shared steps
 
 
-def _merge(target: Any, patch_value: Any) -> Any:
+def merge_patch(target: Any, patch_value: Any) -> Any:
     """RFC 7386 JSON merge patch."""
     if not isinstance(patch_value, dict):
         return patch_value
@@ -192,7 +192,7 @@ def _merge(target: Any, patch_value: Any) -> Any:
         if value is None:
             merged.pop(key, None)
         else:
-            merged[key] = _merge(merged.get(key), value)
+            merged[key] = merge_patch(merged.get(key), value)
     return merged
 
 
@@ -349,7 +349,7 @@ async def patch(
     base = FieldMap(resource.spec.table, write.in_type).in_view(current.row)
     if write.patch_base is not None:
         base = write.patch_base(base)
-    wire = _with_defaults(_merge(base, wire_dict(body, drop_unset=True)), write.in_type)
+    wire = _with_defaults(merge_patch(base, wire_dict(body, drop_unset=True)), write.in_type)
     wire.pop("id", None)
     _text_check(resource, wire)
     columns, problems = await validate(conn, resource, wire, record_id)
