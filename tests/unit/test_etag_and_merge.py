@@ -16,7 +16,9 @@ import pytest
 from service.curation.ops import merge_patch
 from service.listing.handlers import make_etag
 
-TAG = re.compile(r'^"(?P<resource>[a-z_]+):(?P<id>[^:]+):r(?P<revision>\d+)-(?P<digest>[0-9a-f]{16})"$')
+TAG = re.compile(
+    r'^"(?P<resource>[a-z_]+):(?P<id>[^:]+):r(?P<revision>\d+)-(?P<digest>[0-9a-f]{16})"$'
+)
 
 
 class Body(msgspec.Struct):
