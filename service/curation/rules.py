@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pypinyin import lazy_pinyin
-
+from service.chinese import pinyin_words
 from service.quantity import QuantityError, parse_quantity
 
 Wire = dict[str, Any]
@@ -45,7 +44,7 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def slugify(text: str) -> str:
-    words = lazy_pinyin(text)
+    words = pinyin_words(text)
     slug = "-".join("".join(ch for ch in w.lower() if ch.isascii() and ch.isalnum()) for w in words)
     return "-".join(part for part in slug.split("-") if part)
 
