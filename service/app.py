@@ -52,7 +52,7 @@ document (`GET /v1/documents/{id}` serves the full text). Unknown values are `nu
 `null_reasons` says why.
 
 Lists share one contract: `limit` + opaque `cursor` keyset pagination (`Link` header with
-`rel=next`/`prev`), `field=value` and `field__op=value` filters, `sort=-a,b`, `count=exact|none`.
+`rel=next`/`prev`), `field=value` and `field__op=value` filters, `sort=-a,b`, `count=none|estimated|exact` (default `none`).
 Unknown query parameters are rejected with a 400. Errors are `application/problem+json`.
 """
 

@@ -141,7 +141,7 @@ async def search_all(
     client: Client, params: dict[str, str]
 ) -> tuple[list[dict[str, str]], dict[str, int]]:
     hits: list[dict[str, str]] = []
-    query = dict(params)
+    query = {"count": "exact", **params}
     total = None
     while True:
         response = await client.get("/v1/search", params=query)

@@ -31,7 +31,7 @@ PINNED_QUERIES = ["共富", "麗水", "lishui", "gongfugongfang", "共富 工坊
 async def walk(client: Client, params: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
     """Every hit, following `next_cursor`; and the reported total."""
     hits: list[dict[str, Any]] = []
-    query = dict(params)
+    query = {"count": "exact", **params}
     total = -1
     while True:
         response = await client.get("/v1/search", params=query)

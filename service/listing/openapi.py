@@ -116,15 +116,17 @@ def cursor_parameter(description: str) -> Parameter:
 
 
 def page_parameters(cursor_description: str) -> list[Parameter]:
-    """`limit`, `cursor` and `count` of a keyset page counted exactly by default (changes,
-    search: counting them is cheap)."""
+    """`limit`, `cursor` and `count` of a keyset page (changes, search): counted only when
+    asked, as resource lists are."""
     return [
         limit_parameter(),
         cursor_parameter(cursor_description),
         query_parameter(
             "count",
-            "`exact` (default) or `none`.",
-            Schema(type=OpenAPIType.STRING, enum=["exact", "none"], default="exact"),
+            "`none` (default): `total` is `{value: null, kind: none}` and the page never waits "
+            "for a count; `exact`: `total.value` counts every match (once per dataset version "
+            "and query, then reused by every page).",
+            Schema(type=OpenAPIType.STRING, enum=["none", "exact"], default="none"),
         ),
     ]
 
@@ -205,13 +207,13 @@ def _paging_parameters(spec: ListSpec[Any]) -> list[Parameter]:
         ),
         query_parameter(
             "count",
-            "`estimated` (default): `total.value` is exact up to 10,000 matching items and an "
-            "estimate above (`total.kind` says which), so a first page never waits for a full "
-            "count of a large result; `exact` counts every match (computed once per dataset "
-            "version and query, then reused by every page); `none` skips counting.",
-            Schema(
-                type=OpenAPIType.STRING, enum=["estimated", "exact", "none"], default="estimated"
-            ),
+            "`none` (default): no count, `total` is `{value: null, kind: none}`, so a page "
+            "never waits for a count its client did not ask for (a new filter's count costs "
+            "several times its page on a million rows). `estimated`: `total.value` is exact up "
+            "to 10,000 matching items and an estimate above (`total.kind` says which). `exact` "
+            "counts every match. Both are computed once per dataset version and query, then "
+            "reused by every page of a walk.",
+            Schema(type=OpenAPIType.STRING, enum=["none", "estimated", "exact"], default="none"),
         ),
         query_parameter(
             "format",

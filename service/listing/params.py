@@ -170,21 +170,22 @@ CountMode = Literal["exact", "estimated", "none"]
 
 
 def parse_list_count(params: QueryParams) -> CountMode:
-    """`count=estimated` (default), `exact` or `none` (service/listing/counts.py says why)."""
+    """`count=none` (default), `estimated` or `exact`: a page never waits for a count its
+    client did not ask for (service/listing/counts.py says what a count costs)."""
     raw = single_param(params, "count")
     if raw is None:
-        return "estimated"
+        return "none"
     if raw not in ("exact", "estimated", "none"):
         raise invalid("count", "expected exact, estimated or none", "not_allowed")
     return cast(CountMode, raw)
 
 
 def parse_count(params: QueryParams) -> bool:
-    """`count=exact` (default, True) or `count=none`."""
+    """`count=none` (default, False) or `count=exact` (True), as on resource lists."""
     raw = single_param(params, "count")
     if raw not in (None, "exact", "none"):
         raise invalid("count", "expected exact or none", "not_allowed")
-    return raw != "none"
+    return raw == "exact"
 
 
 def parse_sort(spec: ListSpec[Any], raw: str | None) -> tuple[tuple[SortKey, bool], ...]:

@@ -12,6 +12,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.util import ClauseAdapter
 
 from service.fulltext import (
     matching_ids,
@@ -204,7 +205,7 @@ async def estimate_rows(conn: AsyncConnection, spec: ListSpec[Any], query: ListQ
     if conn.dialect.name == "postgresql":
         estimate = await _planner_rows(conn, selected)
     else:
-        estimate = await _sampled_rows(conn, spec, selected)
+        estimate = await _sampled_rows(conn, spec, query)
     return Total(max(estimate, EXACT_UP_TO + 1), "estimated")
 
 
@@ -219,13 +220,31 @@ async def _planner_rows(conn: AsyncConnection, stmt: sa.Select[Any]) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-async def _sampled_rows(conn: AsyncConnection, spec: ListSpec[Any], stmt: sa.Select[Any]) -> int:
+def sampled_count(spec: ListSpec[Any], query: ListQuery, window: int) -> sa.Select[Any]:
+    """How many of the table's first `window` rows by rowid the query selects (SQLite).
+
+    The rows are read as a primary-key range inside a subquery with a LIMIT: SQLite never
+    flattens such a subquery into an outer query with a WHERE (its flattening rule 19), so a
+    filter cannot pull the planner onto the filter's own index. Measured on the 1M bench
+    (filtered-miss, a unit and a value range): the flat form walked ~400k entries of
+    ix_metric_live_unit_value_region, 120 ms under load; the range reads 20k rows, 25 ms."""
     rowid: sa.ColumnElement[int] = sa.literal_column(f'"{spec.table.name}".rowid')
-    rows = int(await conn.scalar(sa.select(sa.func.max(rowid)).select_from(spec.table)) or 0)
+    sample = sa.select(*spec.table.c).where(rowid <= window).limit(window).subquery("sample")
+    adapter = ClauseAdapter(sample)
+    where = [adapter.traverse(clause) for clause in where_clauses(spec, query, "sqlite")]
+    return sa.select(sa.func.count()).select_from(sample).where(*where)
+
+
+async def _sampled_rows(conn: AsyncConnection, spec: ListSpec[Any], query: ListQuery) -> int:
+    table = spec.table
+    rowid: sa.ColumnElement[int] = sa.literal_column(f'"{table.name}".rowid')
+    rows = int(await conn.scalar(sa.select(sa.func.max(rowid)).select_from(table)) or 0)
     window = min(SAMPLE_ROWS, rows)
-    sample = stmt.where(rowid <= window).subquery()
-    hits = int(await conn.scalar(sa.select(sa.func.count()).select_from(sample)) or 0)
-    return round(hits / window * rows) if window else 0
+    if not window:
+        return 0
+    stmt = sampled_count(spec, query, window)
+    hits = int(await conn.scalar(stmt) or 0)
+    return round(hits / window * rows)
 
 
 # The revision `fetch_item` read with the record, for this task (one request): the detail ETag

@@ -15,7 +15,7 @@ for await (const metric of api.iterate("/v1/metrics", { limit: 7 })) {
   iterated += 1;
   ids.add(metric.id);
 }
-const first = await api.list("/v1/metrics", { limit: 1 });
+const first = await api.list("/v1/metrics", { limit: 1, count: "exact" });
 
 const detail = top ? await api.get("/v1/metrics/{metric_id}", { metric_id: top.id }) : null;
 const document = detail

@@ -2955,8 +2955,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `document`, `position`, `headline`, `kind`. The id is always the final tie-breaker. Default `document,position`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -4011,8 +4011,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`, `kind`. The id is always the final tie-breaker. Default `name`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -5047,8 +5047,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `value`, `document`, `position`, `kind`, `subject`. The id is always the final tie-breaker. Default `document,position`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -6157,8 +6157,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`, `kind`. The id is always the final tie-breaker. Default `name`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -7191,8 +7191,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`. The id is always the final tie-breaker. Default `name`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -7461,8 +7461,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`, `kind`. The id is always the final tie-breaker. Default `name`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -7753,8 +7753,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `what`, `level`, `kind`. The id is always the final tie-breaker. Default `what`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -8049,8 +8049,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `name`, `level`. The id is always the final tie-breaker. Default `level,name`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -8339,8 +8339,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated sort keys, `-` prefix for descending. Allowed: `date_estimate`. The id is always the final tie-breaker. Default `date_estimate`. */
                 sort?: string;
-                /** @description `estimated` (default): `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which), so a first page never waits for a full count of a large result; `exact` counts every match (computed once per dataset version and query, then reused by every page); `none` skips counting. */
-                count?: "estimated" | "exact" | "none";
+                /** @description `none` (default): no count, `total` is `{value: null, kind: none}`, so a page never waits for a count its client did not ask for (a new filter's count costs several times its page on a million rows). `estimated`: `total.value` is exact up to 10,000 matching items and an estimate above (`total.kind` says which). `exact` counts every match. Both are computed once per dataset version and query, then reused by every page of a walk. */
+                count?: "none" | "estimated" | "exact";
                 /** @description `json` (default, one page) or a streamed export of every matching row: `csv` or `ndjson` (also chosen by `Accept: text/csv` or `application/x-ndjson`). Exports honour filters, search, sort, fields and expand. */
                 format?: "json" | "csv" | "ndjson";
                 /** @description Sparse fieldset: only these fields of each item (`id` is always kept). The response then omits the other fields. */
@@ -8705,8 +8705,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from `page.next_cursor`/`prev_cursor`, bound to the query. */
                 cursor?: string;
-                /** @description `exact` (default) or `none`. */
-                count?: "exact" | "none";
+                /** @description `none` (default): `total` is `{value: null, kind: none}` and the page never waits for a count; `exact`: `total.value` counts every match (once per dataset version and query, then reused by every page). */
+                count?: "none" | "exact";
             };
             header?: {
                 /** @description An `ETag` from an earlier response: a 304 if it still matches. */
@@ -8823,8 +8823,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from `page.next_cursor`, bound to `since` and `resource`. */
                 cursor?: string;
-                /** @description `exact` (default) or `none`. */
-                count?: "exact" | "none";
+                /** @description `none` (default): `total` is `{value: null, kind: none}` and the page never waits for a count; `exact`: `total.value` counts every match (once per dataset version and query, then reused by every page). */
+                count?: "none" | "exact";
             };
             header?: {
                 /** @description An `ETag` from an earlier response: a 304 if it still matches. */
@@ -8941,8 +8941,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from `page.next_cursor`, bound to `since` and `resource`. */
                 cursor?: string;
-                /** @description `exact` (default) or `none`. */
-                count?: "exact" | "none";
+                /** @description `none` (default): `total` is `{value: null, kind: none}` and the page never waits for a count; `exact`: `total.value` counts every match (once per dataset version and query, then reused by every page). */
+                count?: "none" | "exact";
             };
             header?: {
                 /** @description An `ETag` from an earlier response: a 304 if it still matches. */
