@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.auth import BEARER_SCHEME, SECURITY_SCHEME
 from service.curation.openapi import curation_tag
 from service.curation.routes import WRITE_HANDLERS
-from service.db import create_engine
+from service.db import create_engine, read_only
 from service.openapi_finish import finish_openapi
 from service.resources.changes import ChangesController, CuratorChangesController
 from service.resources.downloads import DownloadsController
@@ -100,7 +100,11 @@ def _static_routers() -> list[Router]:
 
 
 async def provide_db(state: State) -> AsyncIterator[AsyncConnection]:
-    async with state.engine.connect() as conn:
+    """The request's connection. Every handler that takes it only reads (writes open their own
+    transaction: service/curation/routes.py), so on PostgreSQL it runs in autocommit: no BEGIN
+    and ROLLBACK round trips around a detail's one query. Each statement sees what was committed
+    when it started, as under the default READ COMMITTED inside a transaction."""
+    async with state.read_engine.connect() as conn:
         yield conn
 
 
@@ -167,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "Set CURSOR_SECRET (same value everywhere) in production."
             )
         app.state.engine = create_engine(settings.database_url, timeout=settings.db_timeout_seconds)
+        app.state.read_engine = read_only(app.state.engine)
         # Requests never wait for the periodic dataset-version re-read (service/dataset.py).
         refresher = asyncio.create_task(http_layer.versions.keep_fresh())
         # With REDIS_URL: writes made by other replicas and workers apply at once.

@@ -67,6 +67,14 @@ def create_engine(url: str, *, pool: bool = True, timeout: float | None = None) 
     return engine
 
 
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for requests that only read: on PostgreSQL the same pool in autocommit (see
+    `service.app.provide_db`); SQLite reads already run in autocommit (`_skip_idle_rollbacks`)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 def _ensure_sqlite_directory(url: str) -> None:
     from pathlib import Path
 
