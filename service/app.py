@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.auth import BEARER_SCHEME, SECURITY_SCHEME
 from service.curation.openapi import curation_tag
 from service.curation.routes import WRITE_HANDLERS
-from service.db import create_engine, read_only
+from service.db import create_engine, transactional
 from service.openapi_finish import finish_openapi
 from service.resources.changes import ChangesController, CuratorChangesController
 from service.resources.downloads import DownloadsController
@@ -101,9 +101,8 @@ def _static_routers() -> list[Router]:
 
 async def provide_db(state: State) -> AsyncIterator[AsyncConnection]:
     """The request's connection. Every handler that takes it only reads (writes open their own
-    transaction: service/curation/routes.py), so on PostgreSQL it runs in autocommit: no BEGIN
-    and ROLLBACK round trips around a detail's one query. Each statement sees what was committed
-    when it started, as under the default READ COMMITTED inside a transaction."""
+    transaction on `state.engine`: service/curation/routes.py), so on PostgreSQL it runs in
+    autocommit (service/db.py `create_engine` says why)."""
     async with state.read_engine.connect() as conn:
         yield conn
 
@@ -170,8 +169,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "only; cursors will not survive a restart or work across replicas/workers. "
                 "Set CURSOR_SECRET (same value everywhere) in production."
             )
-        app.state.engine = create_engine(settings.database_url, timeout=settings.db_timeout_seconds)
-        app.state.read_engine = read_only(app.state.engine)
+        url, timeout = settings.database_url, settings.db_timeout_seconds
+        # One pool: reads in autocommit, everything else in transactions (service/db.py).
+        app.state.read_engine = create_engine(url, timeout=timeout, autocommit=True)
+        app.state.engine = transactional(app.state.read_engine)
         # Requests never wait for the periodic dataset-version re-read (service/dataset.py).
         refresher = asyncio.create_task(http_layer.versions.keep_fresh())
         # With REDIS_URL: writes made by other replicas and workers apply at once.
@@ -183,7 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             follower.cancel()
             await asyncio.gather(refresher, follower, return_exceptions=True)
             await http_layer.close()
-            await app.state.engine.dispose()
+            await app.state.read_engine.dispose()  # the pool both share
 
     # ETag/304/cache, headers, logging, limits, CORS, compression: service/web/.
     http_layer = HttpLayer(settings)

@@ -191,7 +191,11 @@ async def fetch_all(client: Client, resource: str, params: dict[str, str]) -> tu
     """Every item of a list, paging by `page.next_cursor` with limit=100; and the first total
     (`count=estimated` unless told: exact on these small results, through the capped count)."""
     items: list[Any] = []
-    query = {**params, "limit": params.get("limit", "100"), "count": params.get("count", "estimated")}
+    query = {
+        **params,
+        "limit": params.get("limit", "100"),
+        "count": params.get("count", "estimated"),
+    }
     first_total = None
     for _ in range(100):
         response = await client.get(f"/v1/{resource}", params=query)

@@ -231,7 +231,9 @@ class TestSearch:
 
 class TestExport:
     async def test_csv_has_every_matching_row(self, client: Client) -> None:
-        total = (await get_json(client, "/v1/metrics?unit=元&limit=1&count=exact"))["total"]["value"]
+        total = (await get_json(client, "/v1/metrics?unit=元&limit=1&count=exact"))["total"][
+            "value"
+        ]
         response = await client.get("/v1/metrics?unit=元&format=csv&fields=id,raw,value,span")
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")

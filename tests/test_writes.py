@@ -333,7 +333,9 @@ class TestDeleteAndRestore:
         assert response.status_code == 204
         tombstone = response.headers["etag"]
         assert (await env.client.get(f"/v1/organisations/{rid}")).status_code == 404
-        listed = (await env.client.get("/v1/organisations", params={"id__in": rid, "count": "exact"})).json()
+        listed = (
+            await env.client.get("/v1/organisations", params={"id__in": rid, "count": "exact"})
+        ).json()
         assert listed["data"] == []
         assert listed["total"]["value"] == 0
         found = (await env.client.get("/v1/search", params={"q": "软删除测试机构"})).json()
