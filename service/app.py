@@ -30,6 +30,7 @@ from service.resources.downloads import DownloadsController
 from service.resources.meta import MetaController, describe_openapi
 from service.resources.registry import RESOURCES, WRITABLE
 from service.resources.search import SearchController
+from service.runtime import tune_garbage_collector
 from service.settings import Settings
 from service.web.docs import docs_routes
 from service.web.errors import handle_http_exception, handle_internal_error
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # One pool: reads in autocommit, everything else in transactions (service/db.py).
         app.state.read_engine = create_engine(url, timeout=timeout, autocommit=True)
         app.state.engine = transactional(app.state.read_engine)
+        tune_garbage_collector()  # service/runtime.py: the p99 of every request
         # Requests never wait for the periodic dataset-version re-read (service/dataset.py).
         refresher = asyncio.create_task(http_layer.versions.keep_fresh())
         # With REDIS_URL: writes made by other replicas and workers apply at once.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from litestar.di import NamedDependency
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -13,11 +15,23 @@ from sqlalchemy.pool import NullPool
 Db: TypeAlias = NamedDependency[AsyncConnection]
 
 
+# SQLite connections the app keeps (each with its aiosqlite thread), and no overflow: with the
+# default 5 + 10 overflow, 32 concurrent requests opened and closed a connection (a thread and
+# its pragmas) all the time. Measured (1M bench, detail cache off, 32 connections, p99 / rps):
+# 5 + 10: 308-368 ms / 767-840; 16 + 0: 187-203 ms / 791-796; 32 + 0: 212-237 ms / 869-1058.
+SQLITE_POOL_SIZE = 32
+SQLITE_CACHE_KIB = 512
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Half a MiB of page cache per connection instead of 2: the file's pages stay in the OS
+    # cache either way. Measured (1M bench, detail cache off, 32 connections): RSS 263 -> 217 MB,
+    # rps within the run-to-run noise (870-1058 against 1003-1116).
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
@@ -70,6 +84,8 @@ def create_engine(
         options["connect_args"] = {"timeout": timeout}
     if url.startswith("sqlite"):
         _ensure_sqlite_directory(url)
+        if pool and _sqlite_file(url):
+            options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
     engine = create_async_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -85,11 +101,13 @@ def transactional(engine: AsyncEngine) -> AsyncEngine:
     return engine
 
 
-def _ensure_sqlite_directory(url: str) -> None:
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory database."""
     database = make_url(url).database
-    if database and database != ":memory:":
+    return database if database and database != ":memory:" else None
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    database = _sqlite_file(url)
+    if database:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
