@@ -20,6 +20,7 @@ Db: TypeAlias = NamedDependency[AsyncConnection]
 # its pragmas) all the time. Measured (1M bench, detail cache off, 32 connections, p99 / rps):
 # 5 + 10: 308-368 ms / 767-840; 16 + 0: 187-203 ms / 791-796; 32 + 0: 212-237 ms / 869-1058.
 SQLITE_POOL_SIZE = 32
+PG_POOL_SIZE, PG_MAX_OVERFLOW = 32, 8
 SQLITE_CACHE_KIB = 512
 
 
@@ -71,11 +72,13 @@ def create_engine(
     if not pool:
         options["poolclass"] = NullPool
     elif url.startswith("postgresql"):
-        # 10 kept, up to 40 under load: a request holds its connection while it waits for a
+        # 32 kept, up to 40 under load: a request holds its connection while it waits for a
         # shared count or facet, and with 20 in all 32 wrk connections on facet-miss (make
-        # bench) gave 57 pool timeouts (503) per run. Two replicas stay under PostgreSQL's
-        # default max_connections of 100.
-        options.update(pool_size=10, max_overflow=30, pool_pre_ping=True)
+        # bench) gave 57 pool timeouts (503) per run. With only 10 kept, 32 concurrent details
+        # opened and closed overflow connections all the time (py-spy: asyncpg connect, its
+        # SSL attempt and close in the top of the profile). Two replicas stay under
+        # PostgreSQL's default max_connections of 100.
+        options.update(pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=True)
         if autocommit:
             options.update(isolation_level="AUTOCOMMIT")
         if timeout is not None:
