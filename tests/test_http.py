@@ -699,7 +699,7 @@ class TestSettings:
         assert settings.debug is False
         assert settings.rate_limit_per_minute == 1200
         assert settings.cache_max_age == 60
-        assert settings.response_cache_mb == 32
+        assert settings.response_cache_mb == 16
         assert settings.version_check_seconds == 1.0
         assert settings.max_body_bytes == 65536
         assert settings.max_query_length == 4096
