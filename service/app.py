@@ -158,6 +158,14 @@ def cursor_key(settings: Settings) -> bytes:
     return hashlib.sha256(settings.cursor_secret.encode()).digest()
 
 
+def _open_engines(state: State, settings: Settings) -> None:
+    """One pool: reads in autocommit (`read_engine`), everything else in transactions
+    (`engine`); service/db.py says why."""
+    url, timeout = settings.database_url, settings.db_timeout_seconds
+    state.read_engine = create_engine(url, timeout=timeout, autocommit=True)
+    state.engine = transactional(state.read_engine)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
 
@@ -170,10 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "only; cursors will not survive a restart or work across replicas/workers. "
                 "Set CURSOR_SECRET (same value everywhere) in production."
             )
-        url, timeout = settings.database_url, settings.db_timeout_seconds
-        # One pool: reads in autocommit, everything else in transactions (service/db.py).
-        app.state.read_engine = create_engine(url, timeout=timeout, autocommit=True)
-        app.state.engine = transactional(app.state.read_engine)
+        _open_engines(app.state, settings)
         tune_garbage_collector()  # service/runtime.py: the p99 of every request
         # Requests never wait for the periodic dataset-version re-read (service/dataset.py).
         refresher = asyncio.create_task(http_layer.versions.keep_fresh())
